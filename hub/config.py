@@ -1,0 +1,102 @@
+"""Hub settings: every knob is an ``ULAK_*`` environment variable (pydantic-settings).
+
+Nothing here is read at import time; ``Settings()`` is built by the CLI or a test and
+passed explicitly into ``create_app(settings)`` and the worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("az", "tr", "ru", "uz", "en", "kk", "ky")
+DEFAULT_SECRET = "change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ULAK_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./ulak-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data dir"
+    )
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="base URL of the hub as partners reach it"
+    )
+
+    # object store
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = Field(default=None, description="local store root; default <data_dir>/objects")
+    storage_timeout_seconds: float = 5.0
+    s3_endpoint: str = "127.0.0.1:9000"
+    s3_access_key: str = "minioadmin"
+    s3_secret_key: SecretStr = SecretStr("minioadmin")
+    s3_bucket: str = "ulak"
+    s3_secure: bool = False
+    s3_region: str | None = None
+    s3_create_bucket: bool = True
+
+    # languages and limits
+    target_languages: Annotated[tuple[str, ...], NoDecode] = ("az", "tr", "ru", "uz", "en")
+    max_upload_bytes: int = 512 * 1024 * 1024
+    max_story_bytes: int = 2 * 1024 * 1024
+
+    # translation engine
+    models_dir: Path | None = Field(default=None, description="installed packages; default <data_dir>/models")
+    argos_index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+    translation_beam_size: int = 4
+    translation_threads: int = 0
+    translation_compute_type: str = "int8"
+    translation_max_loaded_models: int = 8
+
+    # worker
+    embedded_worker: bool = True
+    worker_claim_size: int = 8
+    worker_lease_seconds: float = 120.0
+    worker_poll_seconds: float = 1.0
+    worker_max_attempts: int = 5
+
+    @field_validator("target_languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(code.strip() for code in value.split(",") if code.strip())
+        return value
+
+    @field_validator("target_languages")
+    @classmethod
+    def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [code for code in value if code not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unsupported language(s) {unknown}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key.get_secret_value() == DEFAULT_SECRET:
+                raise ValueError("ULAK_SECRET_KEY must be set outside development")
+            if self.storage_backend == "s3" and self.s3_secret_key.get_secret_value() == "minioadmin":
+                raise ValueError("ULAK_S3_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ulak.db').resolve()}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "objects"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def translation_memory_path(self) -> Path:
+        return self.data_dir / "translation-memory.sqlite3"
