@@ -1,0 +1,165 @@
+"""`ulak models …`: list, install, import and remove translation packages.
+
+Thin: settings come from ``Settings()``, the work is done by ``translation.packages`` and
+``translation.index``; errors print one line to stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from hub.config import Settings
+from translation.errors import TranslationError
+from translation.index import download, find_entry, load_index
+from translation.packages import PackageInfo, import_model, install_archive, installed_packages, remove_package
+
+app = typer.Typer(help="Manage offline translation packages (Argos format).", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+def _fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except TranslationError as exc:
+        _fail(str(exc))
+
+
+def _index_cache(settings: Settings) -> Path:
+    return settings.data_dir / "cache" / "argos-index.json"
+
+
+def _print_installed(info: PackageInfo, verb: str) -> None:
+    languages = f" (languages: {', '.join(info.languages)})" if info.languages else ""
+    typer.echo(f"{verb} {info.code} {info.version}: {info.from_code} → {info.to_code}{languages}")
+
+
+@app.command("available")
+def available(
+    json_output: JsonOption = False,
+    refresh: Annotated[bool, typer.Option(help="fetch the index even if the cached copy is fresh")] = False,
+) -> None:
+    """Packages the Argos index offers (cached under the data dir)."""
+    settings = Settings()
+    with _errors():
+        entries = load_index(settings.argos_index_url, _index_cache(settings), refresh=refresh)
+    installed = {p.code: p.version for p in installed_packages(settings.resolved_models_dir)}
+    if json_output:
+        rows = [e.to_dict() | {"installed": installed.get(e.code)} for e in entries]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("code", "version", "from", "to", "installed")
+    for e in entries:
+        table.add_row(e.code, e.version, f"{e.from_code} ({e.from_name})", f"{e.to_code} ({e.to_name})", installed.get(e.code, ""))
+    Console().print(table)
+
+
+def _download_with_progress(url: str, dest: Path) -> Path:
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"downloading {url.rsplit('/', 1)[-1]}", total=None)
+        update: Callable[[int, int | None], None] = lambda done, total: progress.update(task, completed=done, total=total)
+        return download(url, dest, on_progress=update)
+
+
+@app.command("install")
+def install(
+    source: Annotated[str, typer.Argument(help="an index code (translate-az_en or az_en), an .argosmodel file or a URL")],
+) -> None:
+    """Install a package atomically: validated first, a broken file installs nothing."""
+    settings = Settings()
+    packages_dir = settings.resolved_models_dir
+    with _errors():
+        if Path(source).is_file():
+            info = install_archive(Path(source), packages_dir)
+        else:
+            if source.startswith(("http://", "https://")):
+                url = source
+            else:
+                entry = find_entry(load_index(settings.argos_index_url, _index_cache(settings)), source)
+                if not entry.links:
+                    _fail(f"the index lists no download link for {entry.code}")
+                url = entry.links[0]
+            packages_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=packages_dir, prefix=".download-") as scratch:
+                archive = _download_with_progress(url, Path(scratch) / "package.argosmodel")
+                info = install_archive(archive, packages_dir)
+    _print_installed(info, "installed")
+
+
+@app.command("list")
+def list_installed(json_output: JsonOption = False) -> None:
+    """Installed packages."""
+    packages = installed_packages(Settings().resolved_models_dir)
+    if json_output:
+        typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
+        return
+    table = Table("code", "version", "from", "to", "languages")
+    for p in packages:
+        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages))
+    Console().print(table)
+
+
+@app.command("remove")
+def remove(code: Annotated[str, typer.Argument(help="package code, e.g. translate-az_en")]) -> None:
+    """Remove an installed package (every version of it)."""
+    with _errors():
+        info = remove_package(Settings().resolved_models_dir, code)
+    _print_installed(info, "removed")
+
+
+def _parse_languages(value: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    # "en,uz" or, when the model's tokens are not the codes (NLLB), "en=eng_Latn,uz=uzn_Latn".
+    languages, tokens = [], {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        code, _, token = item.partition("=")
+        languages.append(code.strip())
+        if token:
+            tokens[code.strip()] = token.strip()
+    return tuple(languages), tokens
+
+
+@app.command("import")
+def import_(
+    model_dir: Annotated[Path, typer.Option("--model-dir", help="a CTranslate2 model directory")],
+    sentencepiece: Annotated[Path, typer.Option("--sentencepiece", help="the model's SentencePiece file")],
+    from_code: Annotated[str, typer.Option("--from", help="source language code")],
+    to_code: Annotated[str, typer.Option("--to", help="target language code")],
+    source_prefix: Annotated[str, typer.Option(help="token(s) put before each source sentence; {lang} = language token")] = "",
+    target_prefix: Annotated[str, typer.Option(help="token(s) forcing the output language; {lang} = language token")] = "",
+    languages: Annotated[str, typer.Option(help="multilingual: every language served, e.g. az,tr,uz or uz=uzn_Latn")] = "",
+    version: Annotated[str, typer.Option(help="package version")] = "1.0",
+    code: Annotated[str | None, typer.Option(help="package code (default translate-FROM_TO)")] = None,
+) -> None:
+    """Package an existing CTranslate2 model (M2M-100, NLLB, OPUS-MT…) and install it."""
+    codes, tokens = _parse_languages(languages)
+    with _errors():
+        info = import_model(
+            model_dir,
+            sentencepiece,
+            Settings().resolved_models_dir,
+            from_code=from_code,
+            to_code=to_code,
+            version=version,
+            code=code,
+            languages=codes,
+            language_tokens=tokens,
+            source_prefix=source_prefix,
+            target_prefix=target_prefix,
+        )
+    _print_installed(info, "imported")

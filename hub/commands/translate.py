@@ -1,0 +1,48 @@
+"""`ulak translate`: translate a file or stdin into one or more languages and print JSON.
+
+For operators checking an installed model; uses the same engine, settings and translation
+memory as the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hub.config import Settings
+from translation import Document, Field, TranslationEngine
+
+
+def translate(
+    source: Annotated[str, typer.Option("--source", help="language of the input, e.g. az")],
+    target: Annotated[list[str], typer.Option("--target", help="target language; repeat for several")],
+    file: Annotated[str, typer.Argument(help="input file, or - for stdin")] = "-",
+    html: Annotated[bool, typer.Option("--html", help="the input is HTML: translate text nodes, keep markup")] = False,
+    memory: Annotated[bool, typer.Option(help="use the translation memory under the data dir")] = True,
+) -> None:
+    """Translate FILE (or stdin) and print {"<target>": "<translation>", …} as JSON."""
+    settings = Settings()
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    engine = TranslationEngine(
+        settings.resolved_models_dir,
+        memory_path=settings.translation_memory_path if memory else None,
+        beam_size=settings.translation_beam_size,
+        threads=settings.translation_threads,
+        compute_type=settings.translation_compute_type,
+        max_loaded_models=settings.translation_max_loaded_models,
+    )
+    with engine:
+        [results] = engine.translate_documents([Document(source, tuple(target), [Field(text, html=html)])])
+    output = {lang: r.texts[0] for lang, r in results.items() if r.texts is not None}
+    typer.echo(json.dumps(output, ensure_ascii=False, indent=2))
+    failed = {lang: r.error for lang, r in results.items() if r.error is not None}
+    if failed:
+        errors = Console(stderr=True)
+        for lang, error in failed.items():
+            errors.print(f"[red]error:[/red] {lang}: {error}", highlight=False)
+        raise typer.Exit(1)

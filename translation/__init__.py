@@ -1,0 +1,37 @@
+"""Ulak's offline machine-translation engine: Argos-format packages, routing through an
+English pivot, sentence/HTML segmentation and batched CTranslate2 inference.
+
+Knows nothing of the hub; see ``TranslationEngine`` for the entry point.
+"""
+
+from translation.engine import Document, EngineStats, Field, TargetResult, TranslationEngine
+from translation.errors import (
+    IndexUnavailable,
+    InvalidPackage,
+    ModelNotInstalled,
+    PackageNotFound,
+    TranslationError,
+    UnsupportedLanguagePair,
+)
+from translation.inference import DecodingOptions
+from translation.packages import PackageInfo
+from translation.routing import Hop, ModelRef, Route
+
+__all__ = [
+    "DecodingOptions",
+    "Document",
+    "EngineStats",
+    "Field",
+    "Hop",
+    "IndexUnavailable",
+    "InvalidPackage",
+    "ModelNotInstalled",
+    "ModelRef",
+    "PackageInfo",
+    "PackageNotFound",
+    "Route",
+    "TargetResult",
+    "TranslationEngine",
+    "TranslationError",
+    "UnsupportedLanguagePair",
+]

@@ -1,0 +1,81 @@
+"""The translation memory: a sentence-level cache of model outputs, shared by worker processes.
+
+A hit needs the same package and version, the same direction and decoding settings and the
+same source sentence, so a cached line is exactly what the model would produce again. It is
+one SQLite file in WAL mode: readers never block the one writer, and several worker
+processes on a host share what each of them translated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sentence_memory (
+    key BLOB PRIMARY KEY,
+    translation TEXT NOT NULL
+) WITHOUT ROWID
+"""
+# SQLite's default limit on bound parameters is 999 on old builds; stay below it.
+_CHUNK = 500
+
+
+def _key(scope: str, sentence: str) -> bytes:
+    return hashlib.sha256(f"{scope}\x00{sentence}".encode()).digest()
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class TranslationMemory:
+    """``lookup``/``store`` translations of sentences within a scope (package, direction, settings)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30.0, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL is durable enough for a cache: a crash may lose the last lines, never corrupt.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+
+    def lookup(self, scope: str, sentences: Sequence[str]) -> dict[str, str]:
+        keyed = {_key(scope, s): s for s in sentences}
+        found: dict[str, str] = {}
+        with self._lock:
+            for chunk in _chunks(list(keyed)):  # type: ignore[arg-type]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, translation FROM sentence_memory WHERE key IN ({marks})", chunk
+                )
+                for key, translation in rows:
+                    found[keyed[key]] = translation
+        return found
+
+    def store(self, scope: str, translations: Mapping[str, str]) -> None:
+        if not translations:
+            return
+        rows = [(_key(scope, source), target) for source, target in translations.items()]
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO sentence_memory VALUES (?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM sentence_memory").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
