@@ -1,0 +1,53 @@
+"""``create_app(settings)``: the FastAPI service, built from explicit settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hub import __version__
+from hub.config import Settings
+from hub.db import check_schema
+from hub.errors import install_error_handlers
+from hub.feed.routes import router as feed_router
+from hub.health import router as health_router
+from hub.limits import BodyLimitMiddleware
+from hub.media.routes import router as media_router
+from hub.runtime import HubRuntime
+from hub.stories.routes import router as stories_router
+
+DESCRIPTION = """
+Ulak is a multilingual content-exchange hub: agencies push ninjs stories, the hub
+translates them offline into az, tr, ru, uz and en, partners pull a cursor feed.
+
+Authenticate with `Authorization: Bearer <key>` (`ulak keys create CODE --scopes push,pull`).
+Errors are always JSON: `{"error": "<code>", "detail": "<message>"}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None = None) -> FastAPI:
+    """Build the app. Refuses (``SchemaOutdated``) when the database is not migrated."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or HubRuntime.from_settings(settings)
+    check_schema(runtime.engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for stop in app.state.on_shutdown:
+                await stop()
+
+    app = FastAPI(title="Ulak", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.on_shutdown = []
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
+    app.include_router(health_router)
+    app.include_router(stories_router)
+    app.include_router(feed_router)
+    app.include_router(media_router)
+    return app

@@ -1,0 +1,51 @@
+"""API keys: ``ulak_<key id>_<secret>``. Only a hash of the secret is stored; the key is
+shown once, at creation. The secret is 256 random bits, so a plain SHA-256 is enough
+(no password-style stretching needed) and lookups stay O(1) by key id."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+SCOPES = ("push", "pull", "admin")
+PREFIX = "ulak"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    secret_hash: str
+    plaintext: str
+
+
+def generate_key() -> NewKey:
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return NewKey(key_id, hash_secret(secret), f"{PREFIX}_{key_id}_{secret}")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_key(plaintext: str) -> tuple[str, str] | None:
+    """``(key_id, secret)``, or None when the string is not shaped like one of our keys."""
+    prefix, _, rest = plaintext.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != PREFIX or not key_id or not secret:
+        return None
+    return key_id, secret
+
+
+def secret_matches(secret: str, secret_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), secret_hash)
+
+
+def parse_scopes(value: str) -> tuple[str, ...]:
+    scopes = tuple(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope(s) {unknown or [value]}; choose from {', '.join(SCOPES)}")
+    return scopes

@@ -1,0 +1,47 @@
+"""Who is calling: resolve a bearer key to an agency and its scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.auth.keys import secret_matches, split_key
+from hub.errors import Forbidden, Unauthorized
+from hub.models import Agency, ApiKey
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    agency_id: int
+    agency_code: str
+    agency_name: str
+    scopes: frozenset[str]
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes and "admin" not in self.scopes:
+            have = ", ".join(sorted(self.scopes))
+            raise Forbidden(f"this key has scope(s) {have}; the {scope!r} scope is needed")
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.scopes
+
+
+def authenticate(session: Session, token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    parts = split_key(token)
+    row = None
+    if parts is not None:
+        row = session.execute(
+            select(ApiKey, Agency).join(Agency, Agency.id == ApiKey.agency_id).where(ApiKey.id == parts[0])
+        ).first()
+    if row is None or parts is None or not secret_matches(parts[1], row.ApiKey.secret_hash):
+        raise Unauthorized("unknown API key")
+    key, agency = row.ApiKey, row.Agency
+    if key.revoked_at is not None:
+        raise Unauthorized(f"API key {key.id} was revoked")
+    return Principal(key.id, agency.id, agency.code, agency.name, frozenset(key.scopes.split(",")))

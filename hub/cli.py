@@ -1,0 +1,154 @@
+"""The ``ulak`` command: run the hub, migrate the database, manage agencies and keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.agencies import service as agencies
+from hub.config import Settings
+from hub.db import SchemaOutdated, upgrade
+from hub.errors import HubError
+from hub.runtime import HubRuntime
+
+app = typer.Typer(help="Ulak: multilingual content-exchange hub for news agencies.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+agencies_app = typer.Typer(help="Member and partner agencies.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(keys_app, name="keys")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _runtime() -> HubRuntime:
+    # The CLI never touches the object store, so it does not need one to be up.
+    settings = Settings()
+    runtime = HubRuntime.from_settings(settings, store=_NoStore())
+    return runtime
+
+
+class _NoStore:
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("CLI management commands do not use the object store")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run the hub API (and, by default, an in-process translation worker)."""
+    import uvicorn
+
+    from hub.app import create_app
+
+    settings = Settings()
+    try:
+        runtime = HubRuntime.from_settings(settings)
+        app_ = create_app(settings, runtime=runtime)
+    except SchemaOutdated as exc:
+        raise _fail(str(exc)) from None
+    except HubError as exc:
+        raise _fail(exc.detail) from None
+    with runtime.read() as session:
+        if not agencies.list_agencies(session):
+            err.print(
+                "No agencies yet. Create one and a key for it:\n"
+                "  ulak agencies create azertac --name 'AZERTAC' --country AZ\n"
+                "  ulak keys create azertac --scopes push,pull",
+                highlight=False,
+            )
+    uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Create or migrate the database schema."""
+    settings = Settings()
+    upgrade(settings.resolved_database_url, revision)
+    out.print(f"database at {revision}", highlight=False)
+
+
+@agencies_app.command("create")
+def agencies_create(
+    code: Annotated[str, typer.Argument(help="short lowercase code, e.g. azertac")],
+    name: Annotated[str, typer.Option(help="display name")],
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2")] = None,
+    partner: Annotated[bool, typer.Option("--partner", help="a partner newsroom rather than a member agency")] = False,
+) -> None:
+    """Register an agency."""
+    runtime = _runtime()
+    try:
+        with runtime.write() as session:
+            agency = agencies.create_agency(session, code, name=name, country=country, is_partner=partner)
+            out.print(f"created agency {agency.code}", highlight=False)
+    except HubError as exc:
+        raise _fail(exc.detail) from None
+    except SchemaOutdated as exc:
+        raise _fail(str(exc)) from None
+
+
+@agencies_app.command("list")
+def agencies_list() -> None:
+    """List agencies."""
+    with _runtime().read() as session:
+        table = Table("code", "name", "country", "partner")
+        for a in agencies.list_agencies(session):
+            table.add_row(a.code, a.name, a.country or "", "yes" if a.is_partner else "")
+    out.print(table)
+
+
+@keys_app.command("create")
+def keys_create(
+    code: Annotated[str, typer.Argument(help="agency code")],
+    scopes: Annotated[str, typer.Option(help="comma-separated: push, pull, admin")] = "push,pull",
+) -> None:
+    """Create an API key. Prints only the key on stdout (capture it: KEY=$(ulak keys create …))."""
+    runtime = _runtime()
+    try:
+        with runtime.write() as session:
+            created = agencies.create_key(session, code, scopes)
+    except HubError as exc:
+        raise _fail(exc.detail) from None
+    err.print(f"key {created.key_id} for {created.agency_code} ({','.join(created.scopes)}); it is shown only now", highlight=False)
+    print(created.plaintext)
+
+
+@keys_app.command("list")
+def keys_list(code: Annotated[str, typer.Argument(help="agency code")]) -> None:
+    """List an agency's keys (ids and scopes, never the secrets)."""
+    try:
+        with _runtime().read() as session:
+            rows = agencies.list_keys(session, code)
+    except HubError as exc:
+        raise _fail(exc.detail) from None
+    table = Table("key id", "scopes", "created", "revoked")
+    for k in rows:
+        table.add_row(k.id, k.scopes, k.created_at.isoformat(timespec="seconds"), k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key id (the part after 'ulak_')")]) -> None:
+    """Revoke a key; requests with it get 401 from now on."""
+    try:
+        with _runtime().write() as session:
+            agencies.revoke_key(session, key_id)
+    except HubError as exc:
+        raise _fail(exc.detail) from None
+    out.print(f"revoked {key_id}", highlight=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,27 @@
+"""Opaque feed cursors. A cursor is the feed sequence number of the last entry a
+reader has seen; it is wrapped so partners treat it as a token, not arithmetic."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from hub.errors import InvalidRequest
+
+_PREFIX = "v1:"
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"{_PREFIX}{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if raw.startswith(_PREFIX) and raw[len(_PREFIX):].isdigit():
+            return int(raw[len(_PREFIX):])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidRequest(f"after: {cursor!r} is not a cursor this hub issued; use the 'next' value of a feed page")

@@ -1,0 +1,150 @@
+"""Every feed query. Appending takes the feed lock so that sequence order is commit
+order; reading is a keyset scan on (language, seq) — no OFFSET, constant cost per page.
+
+Why a lock: with a plain auto-increment, transaction A can take seq 10, B seq 11, and B
+commit first; a reader then moves past 11 and never sees 10. Holding one lock from
+the moment a transaction takes its sequence numbers until it commits makes the order
+in which numbers are handed out the order in which they become visible. On SQLite the
+database write lock (BEGIN IMMEDIATE) already serialises writers; on PostgreSQL a
+transaction-scoped advisory lock does it. Writers hold it only for the final insert
+and commit, so pushes still run concurrently up to that point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.orm import Session
+
+from hub.models import FeedEntry, LanguageVersion, Story
+
+FEED_LOCK_KEY = 0x756C616B  # "ulak"
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    seq: int
+    story_id: str
+    version: int
+    language: str
+    pub_status: str
+    document: dict[str, Any]
+    source_lang: str
+
+
+def take_feed_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
+
+
+def append_entries(
+    session: Session,
+    story: Story,
+    version: int,
+    languages: Sequence[str],
+    pub_status: str,
+    *,
+    now: datetime,
+) -> list[FeedEntry]:
+    """Announce ``languages`` of ``story`` at ``version``. While the story is under
+    embargo, only its own agency sees the entries; the rest of the feed gets them
+    when the embargo is released. Call this last in a transaction."""
+    embargoed = story.embargoed_until is not None and story.embargoed_until > now
+    take_feed_lock(session)
+    entries = [
+        FeedEntry(
+            story_id=story.id,
+            version=version,
+            language=lang,
+            pub_status=pub_status,
+            agency_id=story.agency_id,
+            only_agency_id=story.agency_id if embargoed else None,
+            created_at=now,
+        )
+        for lang in languages
+    ]
+    session.add_all(entries)
+    session.flush()
+    return entries
+
+
+def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
+    query = select(Story.id).where(Story.embargo_released_at.is_(None), Story.embargoed_until <= now).limit(500)
+    return list(session.scalars(query))
+
+
+def release_embargo(session: Session, story: Story, *, now: datetime) -> None:
+    """The embargo has passed: announce the current version, in every language it has,
+    to everyone but the owner (who has seen it all along)."""
+    languages = session.scalars(
+        select(LanguageVersion.language).where(
+            LanguageVersion.story_id == story.id, LanguageVersion.version == story.current_version
+        )
+    ).all()
+    take_feed_lock(session)
+    session.add_all(
+        FeedEntry(
+            story_id=story.id,
+            version=story.current_version,
+            language=lang,
+            pub_status=story.pub_status,
+            agency_id=story.agency_id,
+            except_agency_id=story.agency_id,
+            created_at=now,
+        )
+        for lang in languages
+    )
+    story.embargo_released_at = now
+    session.flush()
+
+
+def page(
+    session: Session, *, reader_agency_id: int, language: str, after: int, limit: int, agency_id: int | None
+) -> list[FeedRow]:
+    query = (
+        select(FeedEntry, LanguageVersion.document, Story.source_lang)
+        .join(
+            LanguageVersion,
+            and_(
+                LanguageVersion.story_id == FeedEntry.story_id,
+                LanguageVersion.version == FeedEntry.version,
+                LanguageVersion.language == FeedEntry.language,
+            ),
+        )
+        .join(Story, Story.id == FeedEntry.story_id)
+        .where(
+            FeedEntry.language == language,
+            FeedEntry.seq > after,
+            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
+            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
+        )
+        .order_by(FeedEntry.seq)
+        .limit(limit)
+    )
+    if agency_id is not None:
+        query = query.where(FeedEntry.agency_id == agency_id)
+    return [
+        FeedRow(e.seq, e.story_id, e.version, e.language, e.pub_status, doc, source_lang)
+        for e, doc, source_lang in session.execute(query)
+    ]
+
+
+def languages_of(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
+    """Which languages exist for each (story, version): for the links between them."""
+    if not pairs:
+        return {}
+    story_ids = {story_id for story_id, _ in pairs}
+    rows = session.execute(
+        select(LanguageVersion.story_id, LanguageVersion.version, LanguageVersion.language)
+        .where(LanguageVersion.story_id.in_(story_ids))
+        .order_by(LanguageVersion.language)
+    )
+    found: dict[tuple[str, int], list[str]] = {pair: [] for pair in pairs}
+    for story_id, version, language in rows:
+        if (story_id, version) in found:
+            found[(story_id, version)].append(language)
+    return found

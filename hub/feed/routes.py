@@ -1,0 +1,26 @@
+"""HTTP surface of the feed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from hub.deps import PullCaller, RuntimeDep
+from hub.feed import service
+
+router = APIRouter(prefix="/v1", tags=["feed"])
+
+
+@router.get("/feed", summary="Cursor feed of one language")
+def feed(
+    runtime: RuntimeDep,
+    caller: PullCaller,
+    lang: Annotated[str, Query(description="language of the entries: az, tr, ru, uz, en…")],
+    after: Annotated[str | None, Query(description="the `next` cursor of the previous page")] = None,
+    limit: Annotated[int, Query(description="entries per page, 1-1000")] = 100,
+    agency: Annotated[str | None, Query(description="only this agency's stories")] = None,
+) -> dict[str, Any]:
+    """Entries in commit order: pushes, translations, kills and withholds. Follow `next`
+    to continue; an empty page returns the cursor you sent, so poll again with it."""
+    return service.read_feed(runtime, caller, language=lang, after=after, limit=limit, agency=agency)

@@ -1,0 +1,65 @@
+"""HTTP surface of media: streamed raw-body upload, streamed download."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from hub.deps import PullCaller, PushCaller, RuntimeDep
+from hub.errors import PayloadTooLarge
+from hub.media import service
+
+router = APIRouter(prefix="/v1/media", tags=["media"])
+
+
+class MediaRead(BaseModel):
+    href: str
+    sha256: str
+    size: int
+    contentType: str
+
+
+@router.post(
+    "",
+    response_model=MediaRead,
+    status_code=201,
+    summary="Upload a media file (raw request body)",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_media(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: PushCaller,
+    content_type: Annotated[str | None, Header()] = None,
+    content_length: Annotated[int | None, Header()] = None,
+) -> MediaRead:
+    """Send the file's bytes as the body (`curl --data-binary @photo.jpg`). The hub
+    streams it, sniffs its type and stores it once per distinct sha256."""
+    limit = runtime.settings.max_upload_bytes
+    if content_length is not None and content_length > limit:
+        raise PayloadTooLarge(f"upload of {content_length} bytes exceeds the limit of {limit} bytes")
+    spooled = await service.spool_upload(request.stream(), limit=limit, directory=runtime.settings.data_dir / "tmp")
+    try:
+        row = await run_in_threadpool(service.store_media, runtime, caller, spooled, content_type)
+    finally:
+        spooled.discard()
+    return MediaRead(href=service.media_href(runtime, row.sha256), sha256=row.sha256, size=row.size, contentType=row.content_type)
+
+
+@router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
+def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
+    row, stream = service.open_media(runtime, sha256)
+
+    async def body():  # type: ignore[no-untyped-def]
+        try:
+            async for chunk in iterate_in_threadpool(iter(stream)):
+                yield chunk
+        finally:
+            stream.close()
+
+    headers = {"Content-Length": str(row.size), "ETag": f'"{row.sha256}"', "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000, immutable"}
+    return StreamingResponse(body(), media_type=row.content_type, headers=headers)

@@ -1,0 +1,121 @@
+"""Media objects: streamed uploads, content-addressed by sha256, content type sniffed.
+
+An upload is spooled to a temporary file while it is hashed and counted (memory use
+stays flat whatever the size), then stored under ``media/sha256/..`` unless the same
+bytes are there already. The object is stored before the row that points at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import filetype
+from sqlalchemy.exc import IntegrityError
+
+from hub.auth.service import Principal
+from hub.errors import InvalidRequest, NotFound, PayloadTooLarge, StorageUnavailable
+from hub.models import MediaObject
+from hub.runtime import HubRuntime
+from storage import ObjectNotFound, ObjectStream, StorageError
+from storage.layout import media_key
+
+SNIFF_BYTES = 8192
+# Never trust a declared type that a browser would execute when the hub serves it back.
+UNSAFE_DECLARED = ("text/html", "application/xhtml+xml", "image/svg+xml", "application/javascript", "text/javascript")
+
+
+@dataclass(frozen=True)
+class Spooled:
+    path: Path
+    sha256: str
+    size: int
+    head: bytes
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+async def spool_upload(chunks: AsyncIterator[bytes], *, limit: int, directory: Path) -> Spooled:
+    directory.mkdir(parents=True, exist_ok=True)
+    hasher, size, head = hashlib.sha256(), 0, b""
+    fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"upload exceeds the limit of {limit} bytes")
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                hasher.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    if size == 0:
+        os.unlink(name)
+        raise InvalidRequest("empty upload: send the file's bytes as the request body")
+    return Spooled(Path(name), hasher.hexdigest(), size, head)
+
+
+def sniff_content_type(head: bytes, declared: str | None) -> str:
+    kind = filetype.guess(head)
+    if kind is not None:
+        return kind.mime
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared and declared not in UNSAFE_DECLARED and declared != "application/x-www-form-urlencoded":
+        return declared
+    return "application/octet-stream"
+
+
+def media_href(runtime: HubRuntime, sha256: str) -> str:
+    return f"{runtime.settings.public_url.rstrip('/')}/v1/media/{sha256}"
+
+
+def store_media(runtime: HubRuntime, caller: Principal, upload: Spooled, declared_type: str | None) -> MediaObject:
+    with runtime.read() as session:
+        existing = session.get(MediaObject, upload.sha256)
+    if existing is not None:
+        return existing  # same bytes, already stored: content addressing makes this free
+    content_type = sniff_content_type(upload.head, declared_type)
+    key = media_key(upload.sha256)
+    try:
+        with upload.path.open("rb") as data:
+            runtime.store.put_object(key, data, upload.size, content_type=content_type, sha256=upload.sha256)
+    except StorageError as exc:
+        raise StorageUnavailable(f"the object store could not save the upload: {exc}") from exc
+    row = MediaObject(
+        sha256=upload.sha256,
+        size=upload.size,
+        content_type=content_type,
+        object_key=key,
+        uploaded_by=caller.agency_id,
+        created_at=runtime.clock(),
+    )
+    try:
+        with runtime.write() as session:
+            session.add(row)
+    except IntegrityError:  # the same bytes uploaded concurrently: theirs is as good
+        with runtime.read() as session:
+            found = session.get(MediaObject, upload.sha256)
+            assert found is not None
+            return found
+    return row
+
+
+def open_media(runtime: HubRuntime, sha256: str) -> tuple[MediaObject, ObjectStream]:
+    with runtime.read() as session:
+        row = session.get(MediaObject, sha256.lower())
+    if row is None:
+        raise NotFound(f"no media {sha256!r}")
+    try:
+        return row, runtime.store.get_object(row.object_key)
+    except ObjectNotFound:
+        raise NotFound(f"media {sha256!r} is missing from the object store") from None
+    except StorageError as exc:
+        raise StorageUnavailable(f"the object store is unavailable: {exc}") from exc

@@ -1,0 +1,168 @@
+"""SQLAlchemy 2.0 typed models: agencies, keys, stories and their versions, media, feed.
+
+Alembic migrations in hub/migrations are the source of truth for the schema; these
+classes must match them (tests/hub/test_migrations.py compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT identity.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite (which drops tzinfo) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    is_partner: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public key id, part of the key
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(64))  # comma-separated: push,pull,admin
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+    __table_args__ = (UniqueConstraint("agency_id", "guid", name="uq_stories_agency_guid"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    guid: Mapped[str] = mapped_column(String(500))
+    source_lang: Mapped[str] = mapped_column(String(16))
+    current_version: Mapped[int] = mapped_column(Integer)
+    pub_status: Mapped[str] = mapped_column(String(16), default="usable")
+    embargoed_until: Mapped[datetime | None] = mapped_column(default=None)
+    # Set once the embargo has passed and the story was announced to everyone in the feed.
+    embargo_released_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_created: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index(
+    "ix_stories_embargo_pending",
+    Story.embargoed_until,
+    postgresql_where=Story.embargo_released_at.is_(None),
+    sqlite_where=Story.embargo_released_at.is_(None),
+)
+
+
+class StoryVersion(Base):
+    __tablename__ = "story_versions"
+    __table_args__ = (UniqueConstraint("story_id", "version", name="uq_story_versions_story_version"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_lang: Mapped[str] = mapped_column(String(16))
+    version_created: Mapped[datetime] = mapped_column(default=utcnow)
+    embargoed_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LanguageVersion(Base):
+    """One language of one story version: the original or a translation (its ninjs body)."""
+
+    __tablename__ = "language_versions"
+    __table_args__ = (
+        UniqueConstraint("story_id", "version", "language", name="uq_language_versions_story_version_lang"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    is_original: Mapped[bool] = mapped_column(Boolean)
+    object_key: Mapped[str] = mapped_column(String(400))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaObject(Base):
+    __tablename__ = "media_objects"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str] = mapped_column(String(100))
+    object_key: Mapped[str] = mapped_column(String(400))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedEntry(Base):
+    """One line of the syndication feed. ``seq`` is the cursor: it is assigned under a
+    lock held until commit (see hub/feed/repository.py), so seq order is commit order."""
+
+    __tablename__ = "feed_entries"
+
+    seq: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    pub_status: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    # Embargo visibility: an entry is either for the owner only (while embargoed) or for
+    # everyone but the owner (the release announcement, which the owner saw already).
+    only_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    except_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_feed_entries_language_seq", FeedEntry.language, FeedEntry.seq)
+Index("ix_feed_entries_language_agency_seq", FeedEntry.language, FeedEntry.agency_id, FeedEntry.seq)

@@ -1,0 +1,88 @@
+"""What a running hub holds: settings, the database, the object store, the clock.
+
+Built once per process by ``create_app`` (or the worker) from explicit settings, so
+tests can run several hubs side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.config import Settings
+from hub.db import make_engine, make_session_factory
+from hub.models import Story
+from storage import ObjectStore
+
+
+def build_store(settings: Settings) -> ObjectStore:
+    if settings.storage_backend == "s3":
+        from storage.s3 import S3ObjectStore
+
+        return S3ObjectStore(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+            create_bucket=settings.s3_create_bucket,
+            timeout=settings.storage_timeout_seconds,
+        )
+    from storage.local import LocalObjectStore
+
+    return LocalObjectStore(
+        settings.resolved_storage_dir,
+        base_url=settings.public_url.rstrip("/"),
+        secret=settings.secret_key.get_secret_value().encode(),
+    )
+
+
+@dataclass
+class HubRuntime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: ObjectStore
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Called inside the push/kill transaction (the worker queues and cancels jobs here),
+    # so a story is never accepted without its follow-up work being recorded with it.
+    on_version_created: list[Callable[[Session, Story, int, datetime], None]] = field(default_factory=list)
+    on_status_changed: list[Callable[[Session, Story, datetime], None]] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, store: ObjectStore | None = None) -> HubRuntime:
+        engine = make_engine(settings.resolved_database_url)
+        return cls(settings, engine, make_session_factory(engine), store or build_store(settings))
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that will write: committed on success, rolled back on error.
+        On SQLite it takes the write lock at BEGIN (see hub.db)."""
+        session = self.sessions()
+        try:
+            session.connection(execution_options={"ulak_write": True})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

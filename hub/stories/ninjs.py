@@ -1,0 +1,131 @@
+"""ninjs 3.1 documents as the hub serves them: the stable per-language uri, hub-owned
+fields, links between language versions, and validation against the official schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import nh3
+from jsonschema import Draft202012Validator
+
+from hub.errors import InvalidRequest
+from hub.stories.schemas import HUB_OWNED_FIELDS, StoryCreate
+
+SCHEMA_PATH = Path(__file__).with_name("ninjs-schema_3.1.json")
+STANDARD = {
+    "name": "ninjs",
+    "version": "3.1",
+    "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#",
+}
+LINK_RELS = ("translation", "translatedFrom")
+
+
+def story_uri(story_id: str, language: str) -> str:
+    """Stable for a story and language across versions; the version is a separate field."""
+    return f"urn:ulak:story:{story_id}:{language}"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def content_hash(submitted: dict[str, Any]) -> str:
+    """Hash of what the agency said, minus what the hub owns, in canonical JSON."""
+    kept = {k: v for k, v in submitted.items() if k not in HUB_OWNED_FIELDS}
+    canonical = json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{'.'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+
+
+def build_original(
+    story: StoryCreate,
+    submitted: dict[str, Any],
+    *,
+    story_id: str,
+    version: int,
+    version_created: datetime,
+    first_created: datetime,
+    agency_code: str,
+    agency_name: str,
+) -> dict[str, Any]:
+    """The ninjs document the hub keeps for an original: the agency's properties, with
+    hub-owned ones set by the hub, HTML sanitised, and the agency's guid kept in altIds."""
+    doc = {k: v for k, v in submitted.items() if k not in HUB_OWNED_FIELDS}
+    doc.update(
+        uri=story_uri(story_id, story.language),
+        standard=STANDARD,
+        type=submitted.get("type", "text"),
+        version=str(version),
+        versionCreated=iso(version_created),
+        firstCreated=iso(first_created),
+        pubStatus="usable",
+        language=story.language,
+        bodies=[_clean_body(b) for b in submitted["bodies"]],
+    )
+    if story.embargoedUntil:
+        doc["embargoedUntil"] = iso(story.embargoedUntil)
+    alt_ids = [a for a in doc.get("altIds", []) if a.get("role") not in ("agencyGuid", "ulakStoryId")]
+    doc["altIds"] = [*alt_ids, {"role": "agencyGuid", "value": story.uri}, {"role": "ulakStoryId", "value": story_id}]
+    sources = [s for s in doc.get("infoSources", []) if s.get("role") != "originator"]
+    doc["infoSources"] = [{"name": agency_name, "role": "originator", "literal": agency_code}, *sources]
+    problems = schema_errors(doc)
+    if problems:
+        raise InvalidRequest(f"not valid ninjs 3.1: {problems[0]}", fields=problems[:20])
+    return doc
+
+
+def _clean_body(body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("contentType") in ("text/html", "application/xhtml+xml"):
+        return {**body, "value": nh3.clean(body["value"])}
+    return body
+
+
+def present(
+    document: dict[str, Any], *, pub_status: str, languages: list[str], original_language: str
+) -> dict[str, Any]:
+    """A stored document as served: the current pubStatus and links to the other
+    language versions of the same story version."""
+    doc = dict(document)
+    doc["pubStatus"] = pub_status
+    own = doc["language"]
+    story_id = next(a["value"] for a in doc["altIds"] if a["role"] == "ulakStoryId")
+    associations = [a for a in doc.get("associations", []) if a.get("rel") not in LINK_RELS]
+    if own != original_language:
+        associations.append(
+            {
+                "name": f"original ({original_language})",
+                "uri": story_uri(story_id, original_language),
+                "rel": "translatedFrom",
+                "language": original_language,
+                "version": doc["version"],
+            }
+        )
+    else:
+        for lang in languages:
+            if lang != own:
+                associations.append(
+                    {
+                        "name": f"translation ({lang})",
+                        "uri": story_uri(story_id, lang),
+                        "rel": "translation",
+                        "language": lang,
+                        "version": doc["version"],
+                    }
+                )
+    if associations:
+        doc["associations"] = associations
+    return doc

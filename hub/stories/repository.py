@@ -1,0 +1,56 @@
+"""Every story query. Functions here flush, never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.models import Agency, LanguageVersion, Story, StoryVersion
+
+
+def story_by_guid(session: Session, agency_id: int, guid: str) -> Story | None:
+    query = select(Story).where(Story.agency_id == agency_id, Story.guid == guid)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # serialise concurrent pushes of one story
+    return session.scalar(query)
+
+
+def story_by_id(session: Session, story_id: str, *, for_update: bool = False) -> Story | None:
+    query = select(Story).where(Story.id == story_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def version_row(session: Session, story_id: str, version: int) -> StoryVersion | None:
+    return session.scalar(select(StoryVersion).where(StoryVersion.story_id == story_id, StoryVersion.version == version))
+
+
+def versions(session: Session, story_id: str) -> list[StoryVersion]:
+    return list(session.scalars(select(StoryVersion).where(StoryVersion.story_id == story_id).order_by(StoryVersion.version)))
+
+
+def language_version(session: Session, story_id: str, version: int, language: str) -> LanguageVersion | None:
+    return session.scalar(
+        select(LanguageVersion).where(
+            LanguageVersion.story_id == story_id,
+            LanguageVersion.version == version,
+            LanguageVersion.language == language,
+        )
+    )
+
+
+def languages(session: Session, story_id: str, version: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(LanguageVersion.language)
+            .where(LanguageVersion.story_id == story_id, LanguageVersion.version == version)
+            .order_by(LanguageVersion.language)
+        )
+    )
+
+
+def agency(session: Session, agency_id: int) -> Agency:
+    found = session.get(Agency, agency_id)
+    assert found is not None
+    return found

@@ -1,0 +1,63 @@
+"""HTTP surface of stories: thin, all rules live in hub.stories.service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from hub.deps import AnyCaller, PullCaller, PushCaller, RuntimeDep
+from hub.stories import service
+from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, VersionList
+
+router = APIRouter(prefix="/v1/stories", tags=["stories"])
+
+
+@router.post(
+    "",
+    response_model=StoryPushed,
+    status_code=201,
+    responses={200: {"description": "same guid and content: the existing version", "model": StoryPushed}},
+    summary="Push a ninjs story",
+)
+async def push_story(
+    runtime: RuntimeDep, caller: PushCaller, story: Annotated[StoryCreate, Body()], response: Response
+) -> StoryPushed:
+    """Push a ninjs 3.x story. The agency comes from the key; `uri` is the agency's own
+    guid. The same guid with the same content returns the existing version (200), so a
+    push can be retried safely; changed content makes a new version (201)."""
+    submitted: dict[str, Any] = story.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    result = await run_in_threadpool(service.push_story, runtime, caller, story, submitted)
+    if not result.created:
+        response.status_code = 200
+    return result.story
+
+
+@router.get("/{story_id}", summary="A story in one language (ninjs 3.1)")
+def get_story(
+    runtime: RuntimeDep,
+    caller: PullCaller,
+    story_id: str,
+    lang: Annotated[str | None, Query(description="language code; default: the original's")] = None,
+) -> dict[str, Any]:
+    return service.get_story(runtime, caller, story_id, lang)
+
+
+@router.get("/{story_id}/versions", response_model=VersionList, summary="Version history")
+def list_versions(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> VersionList:
+    return service.list_versions(runtime, caller, story_id)
+
+
+@router.post("/{story_id}/kill", response_model=StatusChanged, summary="Kill a story (pubStatus canceled)")
+def kill_story(runtime: RuntimeDep, caller: AnyCaller, story_id: str) -> StatusChanged:
+    caller.require("push")
+    story = service.change_status(runtime, caller, story_id, "canceled")
+    return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)
+
+
+@router.post("/{story_id}/withhold", response_model=StatusChanged, summary="Withhold a story")
+def withhold_story(runtime: RuntimeDep, caller: AnyCaller, story_id: str) -> StatusChanged:
+    caller.require("push")
+    story = service.change_status(runtime, caller, story_id, "withheld")
+    return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)

@@ -1,0 +1,131 @@
+"""Pydantic schemas of the stories API: what an agency pushes, what the hub answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hub.config import SUPPORTED_LANGUAGES
+
+TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+# Set by the hub from its own clock and state: an agency's values are ignored.
+HUB_OWNED_FIELDS = ("versionCreated", "firstCreated", "version", "pubStatus", "standard")
+
+
+def primary_language(tag: str) -> str:
+    """``az-Latn-AZ`` → ``az``: the hub routes on the primary subtag (BCP 47)."""
+    code = tag.strip().split("-")[0].split("_")[0].lower()
+    if code not in SUPPORTED_LANGUAGES:
+        raise ValueError(f"unsupported language {tag!r}; supported: {', '.join(SUPPORTED_LANGUAGES)}")
+    return code
+
+
+class Headline(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str | None = None
+    contentType: str | None = None
+    value: str = Field(min_length=1, max_length=2000)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str | None = None
+    contentType: str = "text/plain"
+    value: str = Field(min_length=1)
+
+    @field_validator("contentType")
+    @classmethod
+    def _text_only(cls, value: str) -> str:
+        if value not in TEXT_TYPES:
+            raise ValueError(f"unsupported body contentType {value!r}; use one of {', '.join(TEXT_TYPES)}")
+        return value
+
+
+class Association(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    uri: str
+    rel: str | None = None
+    type: str | None = None
+
+
+class StoryCreate(BaseModel):
+    """A ninjs 3.x story as an agency pushes it (camelCase). Further ninjs properties
+    (slugline, descriptions, places, genres…) are kept as given and validated against
+    the official ninjs 3.1 schema."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "uri": "urn:agency:azertac:2026:0001",
+                    "language": "az",
+                    "headlines": [{"role": "main", "value": "Bakıda beynəlxalq media forumu açılıb"}],
+                    "bodies": [{"role": "main", "contentType": "text/plain", "value": "Forumda 40 ölkədən jurnalistlər iştirak edir."}],
+                    "urgency": 3,
+                }
+            ]
+        },
+    )
+
+    uri: str = Field(min_length=1, max_length=500, description="the agency's own guid for the story")
+    language: str = Field(description="BCP 47; primary subtag one of " + ", ".join(SUPPORTED_LANGUAGES))
+    headlines: list[Headline] = Field(min_length=1)
+    bodies: list[Body] = Field(min_length=1)
+    embargoedUntil: AwareDatetime | None = None
+    urgency: int | None = Field(default=None, ge=1, le=9)
+    by: str | None = None
+    located: str | None = None
+    subjects: list[dict[str, Any]] | None = None
+    associations: list[Association] | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        return primary_language(value)
+
+    @field_validator("embargoedUntil")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.astimezone(UTC) if value else None
+
+    @model_validator(mode="after")
+    def _has_main_headline(self) -> StoryCreate:
+        roles = [h.role for h in self.headlines]
+        if "main" not in roles and any(r is not None for r in roles):
+            raise ValueError("headlines: one headline must have role 'main'")
+        return self
+
+    @property
+    def main_headline(self) -> Headline:
+        return next((h for h in self.headlines if h.role == "main"), self.headlines[0])
+
+
+class StoryPushed(BaseModel):
+    id: str
+    version: int
+    uri: str
+    language: str
+    status: Literal["usable", "withheld", "canceled"]
+
+
+class VersionRead(BaseModel):
+    version: int
+    versionCreated: datetime
+    contentHash: str
+    language: str
+    pubStatus: str
+
+
+class VersionList(BaseModel):
+    storyId: str
+    versions: list[VersionRead]
+
+
+class StatusChanged(BaseModel):
+    id: str
+    version: int
+    pubStatus: str

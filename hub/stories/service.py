@@ -1,0 +1,200 @@
+"""Story rules: push (idempotent by guid + content), read, version history, kill and
+withhold. Storage errors become hub errors here, at the service's edge."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from hub.auth.service import Principal
+from hub.errors import Conflict, Forbidden, NotFound, StorageUnavailable
+from hub.feed import repository as feed_repo
+from hub.models import LanguageVersion, Story, StoryVersion
+from hub.runtime import HubRuntime
+from hub.stories import repository as repo
+from hub.stories.ninjs import build_original, content_hash, present
+from hub.stories.schemas import StoryCreate, StoryPushed, VersionList, VersionRead
+from storage import StorageError
+from storage.layout import story_key
+
+PUSH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class PushResult:
+    story: StoryPushed
+    created: bool
+
+
+def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submitted: dict[str, Any]) -> PushResult:
+    digest = content_hash(submitted)
+    # Two first pushes of one guid race on the unique (agency, guid) constraint; the
+    # loser retries and then finds the winner's story, like any later push would.
+    for attempt in range(PUSH_ATTEMPTS):
+        try:
+            return _push_once(runtime, caller, story, submitted, digest)
+        except IntegrityError:
+            if attempt == PUSH_ATTEMPTS - 1:
+                raise Conflict(f"story {story.uri!r} is being pushed concurrently; try again") from None
+    raise AssertionError("unreachable")
+
+
+def _push_once(
+    runtime: HubRuntime, caller: Principal, story: StoryCreate, submitted: dict[str, Any], digest: str
+) -> PushResult:
+    with runtime.write() as session:
+        now = runtime.clock()
+        existing = repo.story_by_guid(session, caller.agency_id, story.uri)
+        if existing is not None:
+            current = repo.version_row(session, existing.id, existing.current_version)
+            if current is not None and current.content_hash == digest:
+                return PushResult(_pushed(existing, existing.current_version), created=False)
+            if existing.pub_status == "canceled":
+                raise Conflict(f"story {story.uri!r} was killed; push a new story with a new uri")
+            row, version = existing, existing.current_version + 1
+        else:
+            row = Story(
+                id=uuid.uuid4().hex,
+                agency_id=caller.agency_id,
+                guid=story.uri,
+                source_lang=story.language,
+                current_version=0,
+                first_created=now,
+            )
+            session.add(row)
+            session.flush()  # claims the (agency, guid) slot now, before any upload
+            version = 1
+        document = build_original(
+            story,
+            submitted,
+            story_id=row.id,
+            version=version,
+            version_created=now,
+            first_created=row.first_created,
+            agency_code=caller.agency_code,
+            agency_name=caller.agency_name,
+        )
+        key = story_key(caller.agency_code, row.id, version, story.language)
+        # The object goes in before the rows that point at it, inside the transaction:
+        # if the store fails, nothing is committed; if the commit fails, the object is
+        # an unreferenced orphan that the next push of this version overwrites.
+        write_document(runtime, key, document)
+        row.current_version = version
+        row.source_lang = story.language
+        row.pub_status = "usable"
+        row.updated_at = now
+        if row.embargo_released_at is None and row.embargoed_until is not None and row.embargoed_until <= now:
+            row.embargo_released_at = now  # this new version is announced to all below
+        if story.embargoedUntil != row.embargoed_until:
+            row.embargoed_until = story.embargoedUntil
+            row.embargo_released_at = None if story.embargoedUntil and story.embargoedUntil > now else now
+        session.add(
+            StoryVersion(
+                story_id=row.id,
+                version=version,
+                content_hash=digest,
+                source_lang=story.language,
+                version_created=now,
+                embargoed_until=story.embargoedUntil,
+            )
+        )
+        session.add(
+            LanguageVersion(
+                story_id=row.id, version=version, language=story.language, is_original=True, object_key=key, document=document, created_at=now
+            )
+        )
+        session.flush()
+        for hook in runtime.on_version_created:
+            hook(session, row, version, now)
+        feed_repo.append_entries(session, row, version, [story.language], "usable", now=now)
+        return PushResult(_pushed(row, version), created=True)
+
+
+def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> None:
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        runtime.store.put_object(key, io.BytesIO(data), len(data), content_type="application/json")
+    except StorageError as exc:
+        raise StorageUnavailable(f"the object store could not save the story: {exc}") from exc
+
+
+def _pushed(story: Story, version: int) -> StoryPushed:
+    from hub.stories.ninjs import story_uri
+
+    return StoryPushed(
+        id=story.id, version=version, uri=story_uri(story.id, story.source_lang), language=story.source_lang, status=story.pub_status
+    )
+
+
+def _visible_story(session: Any, caller: Principal, story_id: str, runtime: HubRuntime, *, for_update: bool = False) -> Story:
+    story = repo.story_by_id(session, story_id, for_update=for_update)
+    hidden = (
+        story is not None
+        and story.agency_id != caller.agency_id
+        and not caller.is_admin
+        and story.embargoed_until is not None
+        and story.embargoed_until > runtime.clock()
+    )
+    if story is None or hidden:
+        raise NotFound(f"no story {story_id!r}")
+    return story
+
+
+def get_story(runtime: HubRuntime, caller: Principal, story_id: str, language: str | None) -> dict[str, Any]:
+    with runtime.read() as session:
+        story = _visible_story(session, caller, story_id, runtime)
+        lang = language or story.source_lang
+        found = repo.language_version(session, story.id, story.current_version, lang)
+        if found is None:
+            raise NotFound(
+                f"story {story_id!r} has no {lang!r} version for its current version {story.current_version} (yet)"
+            )
+        return present(
+            found.document,
+            pub_status=story.pub_status,
+            languages=repo.languages(session, story.id, story.current_version),
+            original_language=story.source_lang,
+        )
+
+
+def list_versions(runtime: HubRuntime, caller: Principal, story_id: str) -> VersionList:
+    with runtime.read() as session:
+        story = _visible_story(session, caller, story_id, runtime)
+        rows = repo.versions(session, story.id)
+        return VersionList(
+            storyId=story.id,
+            versions=[
+                VersionRead(
+                    version=v.version,
+                    versionCreated=v.version_created,
+                    contentHash=v.content_hash,
+                    language=v.source_lang,
+                    pubStatus=story.pub_status if v.version == story.current_version else "usable",
+                )
+                for v in rows
+            ],
+        )
+
+
+def change_status(runtime: HubRuntime, caller: Principal, story_id: str, pub_status: str) -> Story:
+    """Kill (canceled) or withhold a story: owner or admin only; every language version
+    of the current version gets a feed entry saying so."""
+    with runtime.write() as session:
+        story = _visible_story(session, caller, story_id, runtime, for_update=True)
+        if story.agency_id != caller.agency_id and not caller.is_admin:
+            raise Forbidden(f"story {story_id!r} belongs to another agency; only its owner or an admin may change it")
+        if story.pub_status == "canceled":
+            raise Conflict(f"story {story_id!r} was killed already")
+        now = runtime.clock()
+        story.pub_status = pub_status
+        story.updated_at = now
+        for hook in runtime.on_status_changed:
+            hook(session, story, now)
+        languages = repo.languages(session, story.id, story.current_version)
+        feed_repo.append_entries(session, story, story.current_version, languages, pub_status, now=now)
+        return story
