@@ -41,7 +41,7 @@ _WORDS = {
     "viloyatda yangi loyiha O‘zbekiston shartnoma imzolandi paxta eksport".split(),
     "en": "president held a meeting in the capital economy ministry statement country news "
     "government decision million dollars during year growth said region new project "
-    "agreement signed oil gas export Baku Ankara Moscow Tashkent".split(),
+    "agreement signed oil gas export Baku Ankara Moscow Tashkent report_2024 file_name".split(),
 }
 LANGUAGES = tuple(_WORDS)
 
