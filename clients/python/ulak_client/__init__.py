@@ -1,0 +1,89 @@
+"""Ulak partner SDK: push stories to an Ulak hub and pull its multilingual feed.
+
+    from ulak_client import UlakClient, Checkpoint
+
+    with UlakClient("http://127.0.0.1:8000", api_key="...") as hub:
+        for entry in hub.feed("en", checkpoint=Checkpoint("en.cursor"), follow=True):
+            print(entry.story_id, entry.item.headline)
+
+``AsyncUlakClient`` is the asyncio twin. Depends on httpx and pydantic only.
+"""
+
+from ._async_client import AsyncFeed, AsyncUlakClient
+from ._client import Feed, UlakClient
+from ._core import RetryPolicy, parse_retry_after
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    CheckpointError,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    ServiceUnavailable,
+    TransportError,
+    UlakClientError,
+    ValidationError,
+)
+from .checkpoint import Checkpoint, CheckpointStore, FeedPosition, MemoryCheckpoint
+from .models import (
+    Association,
+    Body,
+    FeedEntry,
+    FeedPage,
+    Headline,
+    MediaObject,
+    Ninjs,
+    PushResult,
+    Rendition,
+    StatusChange,
+    StoryTranslations,
+    StoryVersions,
+    Subject,
+    TranslationStatus,
+    VersionInfo,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "Association",
+    "AsyncFeed",
+    "AsyncUlakClient",
+    "AuthenticationError",
+    "Body",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointStore",
+    "Conflict",
+    "Feed",
+    "FeedEntry",
+    "FeedPage",
+    "FeedPosition",
+    "Headline",
+    "MediaObject",
+    "MemoryCheckpoint",
+    "Ninjs",
+    "NotFound",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "PushResult",
+    "RateLimited",
+    "Rendition",
+    "RetryPolicy",
+    "ServiceUnavailable",
+    "StatusChange",
+    "StoryTranslations",
+    "StoryVersions",
+    "Subject",
+    "TranslationStatus",
+    "TransportError",
+    "UlakClient",
+    "UlakClientError",
+    "ValidationError",
+    "VersionInfo",
+    "__version__",
+    "parse_retry_after",
+]

@@ -1,0 +1,225 @@
+"""``AsyncUlakClient``: the asyncio twin of ``UlakClient`` (``_client.py``), line for line.
+
+Only the I/O differs — ``await`` on httpx, ``asyncio.sleep`` — everything else is
+the shared ``_core`` and feed state machine, so both clients behave identically.
+"""
+
+from __future__ import annotations
+
+import logging
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from . import _core
+from ._client import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT
+from ._exceptions import TransportError
+from ._feed import FeedState
+from ._media import MediaInput, MediaSource
+from ._story import MediaRef, SubjectRef, build_story
+from .checkpoint import CheckpointStore, FeedPosition
+from .models import (
+    FeedEntry,
+    FeedPage,
+    MediaObject,
+    Ninjs,
+    PushResult,
+    StatusChange,
+    StoryTranslations,
+    StoryVersions,
+)
+
+T = TypeVar("T")
+logger = logging.getLogger("ulak_client")
+
+class AsyncUlakClient:
+    """A client for one hub. Use it as ``async with``, or call ``aclose()``.
+
+    ``http_client`` lets you bring your own ``httpx.AsyncClient`` (proxies, TLS, event hooks);
+    it is then yours to close. ``transport`` plugs an httpx transport into the client
+    this class creates (e.g. ``httpx.MockTransport`` in your tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        retry: _core.RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        if http_client is not None and transport is not None:
+            raise TypeError("give either http_client or transport, not both")
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.retry = retry or _core.RetryPolicy()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._rng = random.Random()
+        self._sleep = asyncio.sleep
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    async def __aenter__(self) -> AsyncUlakClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    # --- stories -------------------------------------------------------------------
+
+    async def push_story(
+        self,
+        story: Ninjs | Mapping[str, Any] | None = None,
+        *,
+        guid: str | None = None,
+        language: str | None = None,
+        headline: str | None = None,
+        body_html: str | None = None,
+        body_text: str | None = None,
+        embargoed_until: datetime | str | None = None,
+        urgency: int | None = None,
+        subjects: Iterable[SubjectRef] | None = None,
+        by: str | None = None,
+        located: str | None = None,
+        media: Iterable[MediaRef] | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> PushResult:
+        """Push a story: a ninjs dict or model, or keyword arguments (guid, language, headline, body…).
+
+        Safe to repeat: the same guid with the same content returns the existing version
+        (``result.created`` is False), which is why a push is retried after a failure.
+        """
+        payload = build_story(
+            story, guid=guid, language=language, headline=headline, body_html=body_html, body_text=body_text,
+            embargoed_until=embargoed_until, urgency=urgency, subjects=subjects, by=by, located=located,
+            media=media, fields=fields,
+        )  # fmt: skip
+        return await self._send(_core.push_story(payload))
+
+    async def get_story(self, story_id: str, lang: str | None = None) -> Ninjs:
+        """The current version of a story in ``lang`` (default: its original language)."""
+        return await self._send(_core.get_story(story_id, lang))
+
+    async def versions(self, story_id: str) -> StoryVersions:
+        return await self._send(_core.versions(story_id))
+
+    async def translations(self, story_id: str) -> StoryTranslations:
+        return await self._send(_core.translations(story_id))
+
+    async def kill(self, story_id: str) -> StatusChange:
+        """Cancel a story in every language (owner or admin only)."""
+        return await self._send(_core.change_status(story_id, "kill"))
+
+    async def withhold(self, story_id: str) -> StatusChange:
+        return await self._send(_core.change_status(story_id, "withhold"))
+
+    # --- media ---------------------------------------------------------------------
+
+    async def upload_media(self, source: MediaInput, *, content_type: str | None = None) -> MediaObject:
+        """Stream a file (path, bytes, binary file or iterable of bytes) to the hub."""
+        return await self._send(_core.upload_media(MediaSource(source, content_type=content_type)))
+
+    async def download_media(self, href_or_sha256: str) -> bytes:
+        return await self._send(_core.download_media(href_or_sha256))
+
+    # --- feed ----------------------------------------------------------------------
+
+    async def feed_page(self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None) -> FeedPage:
+        """One page of the feed; follow ``page.next`` yourself, or use ``feed()``."""
+        return await self._send(_core.feed_page(lang, after=after, limit=limit, agency=agency))
+
+    def feed(
+        self,
+        lang: str,
+        *,
+        after: str | None = None,
+        checkpoint: CheckpointStore | None = None,
+        page_size: int = 100,
+        follow: bool = False,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        agency: str | None = None,
+    ) -> AsyncFeed:
+        """Iterate over the feed in ``lang`` from ``after`` (or the checkpoint's position).
+
+        With ``follow=True`` it never ends: once caught up it polls every ``poll_interval``
+        seconds. With a checkpoint, an entry counts as handled when you ask for the next
+        one (or call ``feed.ack()``), so a crash resumes exactly at the unhandled entry.
+        """
+        state = FeedState(lang, agency=agency, page_size=page_size, after=after, checkpoint=checkpoint)
+        return AsyncFeed(self, state, follow=follow, poll_interval=poll_interval)
+
+    # --- sending -------------------------------------------------------------------
+
+    async def _send(self, call: _core.Call[T]) -> T:
+        url = _core.resolve_url(self.base_url, call.path)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.request(
+                    call.method,
+                    url,
+                    params=call.params or None,
+                    json=call.json,
+                    content=call.media.async_chunks() if call.media is not None else None,
+                    headers=_core.request_headers(self.api_key, call),
+                )
+            except httpx.HTTPError as exc:
+                delay = self.retry.delay_after_error(call, attempt, exc, self._rng)
+                if delay is None:
+                    raise TransportError(f"{call.method} {url}: {type(exc).__name__}: {exc}") from exc
+                logger.info("%s %s failed (%s); retry %d in %.2fs", call.method, url, type(exc).__name__, attempt, delay)
+                await self._sleep(delay)
+                continue
+            delay = self.retry.delay_after_status(call, attempt, response.status_code, response.headers, self._rng)
+            if delay is not None:
+                logger.info("%s %s answered %d; retry %d in %.2fs", call.method, url, response.status_code, attempt, delay)
+                await self._sleep(delay)
+                continue
+            return _core.handle_response(call, response.status_code, response.headers, response.content)
+
+
+class AsyncFeed(AsyncIterator[FeedEntry]):
+    """An async iterator of feed entries that follows ``next`` across pages (see ``AsyncUlakClient.feed``)."""
+
+    def __init__(self, client: AsyncUlakClient, state: FeedState, *, follow: bool, poll_interval: float) -> None:
+        self._client = client
+        self._state = state
+        self._follow = follow
+        self._poll_interval = poll_interval
+
+    def __aiter__(self) -> AsyncFeed:
+        return self
+
+    async def __anext__(self) -> FeedEntry:
+        self._state.acknowledge()
+        while (entry := self._state.take()) is None:
+            if self._state.idle:
+                if not self._follow:
+                    raise StopAsyncIteration
+                await self._client._sleep(self._poll_interval)
+            self._state.accept(await self._client._send(self._state.next_call()))
+        return entry
+
+    def ack(self) -> None:
+        """Mark the entry just returned as handled now (e.g. before you ``break``)."""
+        self._state.acknowledge()
+
+    @property
+    def position(self) -> FeedPosition:
+        """The position after the last handled entry (what the checkpoint holds)."""
+        return self._state.position

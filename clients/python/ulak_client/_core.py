@@ -1,0 +1,262 @@
+"""The I/O-free heart shared by ``UlakClient`` and ``AsyncUlakClient``.
+
+Everything that is not sending bytes lives here, as plain functions over plain
+values: building each API call (``Call``), turning a status + body into a model or
+a typed error, and deciding whether and how long to wait before a retry
+(``RetryPolicy``). The two clients only move bytes and sleep, so they cannot drift
+apart in behaviour.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from ._exceptions import ERRORS_BY_CODE, ERRORS_BY_STATUS, APIError
+from ._media import MediaSource
+from .models import (
+    FeedPage,
+    MediaObject,
+    Ninjs,
+    PushResult,
+    StatusChange,
+    StoryTranslations,
+    StoryVersions,
+)
+
+T = TypeVar("T")
+
+USER_AGENT = "ulak-client/0.1.0"
+
+
+class Retry(enum.Enum):
+    """How safe a call is to send twice."""
+
+    IDEMPOTENT = "idempotent"  # any retryable fault: connection errors, 429, 502-504
+    CONNECT_ONLY = "connect_only"  # only when the request provably never left this machine
+    NEVER = "never"
+
+
+@dataclass
+class Call(Generic[T]):
+    """One API call, described without doing it."""
+
+    method: str
+    path: str
+    parse: Callable[[int, Any], T]  # (status_code, decoded JSON body) -> result
+    retry: Retry
+    params: dict[str, str | int] = field(default_factory=dict)
+    json: Any = None
+    media: MediaSource | None = None  # a streamed request body
+    raw_response: bool = False  # parse() receives the undecoded bytes
+
+
+# --- retries -----------------------------------------------------------------------
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# The request never reached the hub: safe to resend anything, even a kill.
+CONNECT_PHASE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Faults that may go away on their own; a bad URL or proxy setting will not.
+RETRYABLE_TRANSPORT_ERRORS = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; a ``Retry-After`` from the hub wins over backoff.
+
+    ``max_attempts`` counts the first try; ``RetryPolicy(max_attempts=1)`` never retries.
+    A ``Retry-After`` longer than ``max_retry_after`` is not waited out: the error is
+    raised at once (with ``retry_after`` set) so the caller can reschedule.
+    """
+
+    max_attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+    jitter: float = 0.5  # fraction of each backoff delay that is randomised
+
+    def backoff_delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return base * (1.0 - self.jitter + self.jitter * rng.random())
+
+    def delay_after_error(
+        self, call: Call[Any], attempt: int, error: Exception, rng: random.Random
+    ) -> float | None:
+        """Seconds to wait before resending after a transport error, or None to give up."""
+        if attempt >= self.max_attempts or call.retry is Retry.NEVER:
+            return None
+        if not isinstance(error, RETRYABLE_TRANSPORT_ERRORS):
+            return None
+        if call.retry is Retry.CONNECT_ONLY and not isinstance(error, CONNECT_PHASE_ERRORS):
+            return None
+        return self.backoff_delay(attempt, rng)
+
+    def delay_after_status(
+        self, call: Call[Any], attempt: int, status_code: int, headers: Mapping[str, str], rng: random.Random
+    ) -> float | None:
+        """Seconds to wait before resending after an HTTP answer, or None to keep it."""
+        if status_code not in RETRY_STATUSES or call.retry is not Retry.IDEMPOTENT:
+            return None
+        if attempt >= self.max_attempts:
+            return None
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is None:
+            return self.backoff_delay(attempt, rng)
+        if retry_after > self.max_retry_after:
+            return None
+        # A little extra on top spreads out clients that were all told the same number.
+        return retry_after + 0.1 * retry_after * rng.random()
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+# --- responses ---------------------------------------------------------------------
+
+
+def decode_body(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def error_for(status_code: int, headers: Mapping[str, str], content: bytes) -> APIError:
+    """The typed error for an HTTP error answer: by the hub's code, else by status."""
+    body = decode_body(content)
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        code = body["error"]
+        detail = str(body.get("detail", ""))
+    else:
+        body = None
+        code = f"http_{status_code}"
+        detail = content[:200].decode("utf-8", "replace").strip() or "no detail"
+    cls = ERRORS_BY_CODE.get(code) or ERRORS_BY_STATUS.get(status_code, APIError)
+    retry_after = parse_retry_after(headers.get("retry-after"))
+    return cls(status_code, code, detail, body=body, retry_after=retry_after)
+
+
+def handle_response(call: Call[T], status_code: int, headers: Mapping[str, str], content: bytes) -> T:
+    if status_code >= 400:
+        raise error_for(status_code, headers, content)
+    if call.raw_response:
+        return call.parse(status_code, content)
+    return call.parse(status_code, decode_body(content))
+
+
+# --- calls -------------------------------------------------------------------------
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def push_story(story: dict[str, Any]) -> Call[PushResult]:
+    # Idempotent by design: the hub keys a story on (agency, guid) and a version on its
+    # content hash, so resending the same story returns the same version (200).
+    def parse(status: int, body: Any) -> PushResult:
+        result = PushResult.model_validate(body)
+        result.created = status == 201
+        return result
+
+    return Call("POST", "/v1/stories", parse, Retry.IDEMPOTENT, json=story)
+
+
+def get_story(story_id: str, lang: str | None) -> Call[Ninjs]:
+    params: dict[str, str | int] = {"lang": lang} if lang else {}
+    return Call(
+        "GET", f"/v1/stories/{_segment(story_id)}", lambda _, b: Ninjs.model_validate(b), Retry.IDEMPOTENT,
+        params=params,
+    )
+
+
+def versions(story_id: str) -> Call[StoryVersions]:
+    return Call(
+        "GET", f"/v1/stories/{_segment(story_id)}/versions",
+        lambda _, b: StoryVersions.model_validate(b), Retry.IDEMPOTENT,
+    )
+
+
+def translations(story_id: str) -> Call[StoryTranslations]:
+    return Call(
+        "GET", f"/v1/stories/{_segment(story_id)}/translations",
+        lambda _, b: StoryTranslations.model_validate(b), Retry.IDEMPOTENT,
+    )
+
+
+def change_status(story_id: str, action: str) -> Call[StatusChange]:
+    # Not retried on an answer or a dropped response: a second kill may add a second
+    # feed entry. A connection that never opened is still safe to retry.
+    return Call(
+        "POST", f"/v1/stories/{_segment(story_id)}/{action}",
+        lambda _, b: StatusChange.model_validate(b), Retry.CONNECT_ONLY,
+    )
+
+
+def feed_page(lang: str, *, after: str | None, limit: int, agency: str | None) -> Call[FeedPage]:
+    params: dict[str, str | int] = {"lang": lang, "limit": limit}
+    if after is not None:
+        params["after"] = after
+    if agency is not None:
+        params["agency"] = agency
+    return Call("GET", "/v1/feed", lambda _, b: FeedPage.model_validate(b), Retry.IDEMPOTENT, params=params)
+
+
+def upload_media(source: MediaSource) -> Call[MediaObject]:
+    # Content-addressed by sha256, so a resend stores nothing twice; but a one-shot
+    # stream cannot be sent again, and then only a connection that never opened is retried.
+    retry = Retry.IDEMPOTENT if source.replayable else Retry.CONNECT_ONLY
+    return Call("POST", "/v1/media", lambda _, b: MediaObject.model_validate(b), retry, media=source)
+
+
+def download_media(href_or_sha256: str) -> Call[bytes]:
+    return Call("GET", media_path(href_or_sha256), lambda _, content: content, Retry.IDEMPOTENT, raw_response=True)
+
+
+def media_path(href_or_sha256: str) -> str:
+    """The request path for a media object given its sha256 or the ``href`` the hub returned."""
+    if "/" not in href_or_sha256:
+        return f"/v1/media/{_segment(href_or_sha256)}"
+    return href_or_sha256
+
+
+def request_headers(api_key: str | None, call: Call[Any]) -> dict[str, str]:
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    if call.media is not None:
+        headers.update(call.media.headers())
+    return headers
+
+
+def resolve_url(base_url: str, path: str) -> str:
+    """Join a path onto the base URL; an absolute href (from the hub) is used as is."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return base_url.rstrip("/") + "/" + path.lstrip("/")

@@ -1,0 +1,117 @@
+"""The SDK's error tree; every error the client raises is a ``UlakClientError``.
+
+    UlakClientError
+    ├── TransportError            the hub could not be reached (connect/read failure, timeout)
+    ├── CheckpointError           a checkpoint is unreadable or does not match the feed
+    └── APIError                  the hub answered with an error (status_code, code, detail)
+        ├── AuthenticationError   401 unauthorized: missing, unknown or revoked key
+        ├── PermissionDenied      403 forbidden: wrong scope, not the story's owner
+        ├── NotFound              404 not_found
+        ├── Conflict              409 conflict
+        ├── PayloadTooLarge       413 payload_too_large
+        ├── ValidationError       422 invalid_request (``fields`` names what was wrong)
+        ├── RateLimited           429
+        └── ServiceUnavailable    503 storage_unavailable / database_unavailable / unavailable
+
+The hub's JSON error body ``{"error": <code>, "detail": <message>, ...}`` is mapped
+back to these classes by its ``code`` first and its HTTP status second, so a proxy's
+HTML error page still becomes a sensible ``APIError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UlakClientError(Exception):
+    """Root of every error raised by ``ulak_client``."""
+
+
+class TransportError(UlakClientError):
+    """The request did not get an HTTP answer (after any retries)."""
+
+
+class CheckpointError(UlakClientError):
+    """A feed checkpoint is corrupt, belongs to another feed, or disagrees with the hub."""
+
+
+class APIError(UlakClientError):
+    """The hub answered with an HTTP error."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        detail: str,
+        *,
+        body: dict[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status_code} {code}: {detail}")
+        self.status_code = status_code
+        self.code = code
+        self.detail = detail
+        self.body = body or {}
+        self.retry_after = retry_after
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class PermissionDenied(APIError):
+    """403: the key lacks the scope, or the story belongs to another agency."""
+
+
+class NotFound(APIError):
+    """404: no such story, language version or media object."""
+
+
+class Conflict(APIError):
+    """409: the request conflicts with the story's current state."""
+
+
+class PayloadTooLarge(APIError):
+    """413: the story or media file is over the hub's limit."""
+
+
+class ValidationError(APIError):
+    """422: the hub rejected the request; ``fields`` lists ``{"field", "message"}`` pairs."""
+
+    @property
+    def fields(self) -> list[dict[str, str]]:
+        fields = self.body.get("fields")
+        return list(fields) if isinstance(fields, list) else []
+
+
+class RateLimited(APIError):
+    """429: too many requests; ``retry_after`` says when to come back."""
+
+
+class ServiceUnavailable(APIError):
+    """503: the hub's database or object store is down; ``retry_after`` says when to retry."""
+
+
+ERRORS_BY_CODE: dict[str, type[APIError]] = {
+    "unauthorized": AuthenticationError,
+    "forbidden": PermissionDenied,
+    "not_found": NotFound,
+    "conflict": Conflict,
+    "payload_too_large": PayloadTooLarge,
+    "invalid_request": ValidationError,
+    "rate_limited": RateLimited,
+    "unavailable": ServiceUnavailable,
+    "storage_unavailable": ServiceUnavailable,
+    "database_unavailable": ServiceUnavailable,
+}
+
+ERRORS_BY_STATUS: dict[int, type[APIError]] = {
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    422: ValidationError,
+    429: RateLimited,
+    503: ServiceUnavailable,
+}

@@ -1,0 +1,189 @@
+"""Typed pydantic models for the hub's API and the subset of IPTC ninjs 3.1 it uses.
+
+Attribute names are snake_case; the wire format is ninjs camelCase. Every model keeps
+fields it does not know (``extra="allow"``) and writes them back unchanged, so a
+story read from the feed and pushed elsewhere loses nothing, and a newer hub adding
+fields does not break an older SDK.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow", alias_generator=to_camel, populate_by_name=True)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The wire form: camelCase keys, unknown fields kept, fields never set (or None) left out."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude_none=True)
+
+
+# --- ninjs -------------------------------------------------------------------------
+
+
+class Headline(Model):
+    value: str
+    role: str | None = None
+    content_type: str | None = None
+
+
+class Body(Model):
+    value: str
+    role: str | None = None
+    content_type: str | None = None
+
+
+class Subject(Model):
+    name: str | None = None
+    uri: str | None = None
+    literal: str | None = None
+    rel: str | None = None
+
+
+class Rendition(Model):
+    name: str
+    href: str | None = None
+    content_type: str | None = None
+    size_in_bytes: int | None = None
+
+
+class Association(Model):
+    """A linked ninjs object: a media file, or another language version of the story."""
+
+    name: str
+    uri: str
+    type: str | None = None
+    rel: str | None = None
+    version: str | None = None
+    language: str | None = None
+    renditions: list[Rendition] = Field(default_factory=list)
+
+
+class Ninjs(Model):
+    """A news item as IPTC ninjs 3.x; ``uri`` is the pushing agency's own guid on push."""
+
+    uri: str
+    language: str | None = None
+    type: str | None = None
+    version: str | None = None
+    version_created: datetime | None = None
+    first_created: datetime | None = None
+    embargoed_until: datetime | None = None
+    pub_status: str | None = None
+    urgency: int | None = None
+    headlines: list[Headline] = Field(default_factory=list)
+    bodies: list[Body] = Field(default_factory=list)
+    subjects: list[Subject] = Field(default_factory=list)
+    by: str | None = None
+    located: str | None = None
+    ed_note: str | None = None
+    digital_source_type: str | None = None
+    associations: list[Association] = Field(default_factory=list)
+
+    @property
+    def headline(self) -> str | None:
+        """The main headline (role ``main``, else the first one)."""
+        return _main(self.headlines)
+
+    @property
+    def body(self) -> str | None:
+        """The main body's value, text or HTML as its ``content_type`` says."""
+        return _main(self.bodies)
+
+
+def _main(items: list[Headline] | list[Body]) -> str | None:
+    for item in items:
+        if item.role == "main":
+            return item.value
+    return items[0].value if items else None
+
+
+# --- API responses -----------------------------------------------------------------
+
+
+class PushResult(Model):
+    """What ``POST /v1/stories`` answered; ``created`` is False for an idempotent repeat."""
+
+    id: str
+    version: int
+    uri: str
+    language: str
+    status: str
+    created: bool = Field(default=True, exclude=True)
+
+
+class StatusChange(Model):
+    """The result of a kill or withhold."""
+
+    id: str
+    version: int
+    pub_status: str
+
+
+class MediaObject(Model):
+    """A stored media file; content-addressed by ``sha256``."""
+
+    href: str
+    sha256: str
+    size: int
+    content_type: str
+
+    def as_association(self, name: str = "media", *, rel: str | None = None, **fields: Any) -> Association:
+        """An association to put in a story's ``associations`` (ninjs 3.1 shape)."""
+        kind = self.content_type.split("/", 1)[0]
+        ninjs_type = {"image": "picture", "video": "video", "audio": "audio"}.get(kind, "component")
+        rendition = Rendition(
+            name="original", href=self.href, content_type=self.content_type, size_in_bytes=self.size
+        )
+        return Association(name=name, uri=self.href, type=ninjs_type, rel=rel, renditions=[rendition], **fields)
+
+
+class VersionInfo(Model):
+    version: int
+    version_created: datetime
+    content_hash: str
+    language: str
+    pub_status: str
+
+
+class StoryVersions(Model):
+    story_id: str
+    versions: list[VersionInfo]
+
+
+class TranslationStatus(Model):
+    language: str
+    status: str  # pending | done | failed | blocked | canceled
+    reason: str | None = None
+    model: str | None = None
+    updated_at: datetime | None = None
+
+
+class StoryTranslations(Model):
+    story_id: str
+    version: int
+    translations: list[TranslationStatus]
+
+
+class FeedEntry(Model):
+    """One feed entry: a language version of a story at a version, with its ninjs item."""
+
+    story_id: str
+    version: int
+    language: str
+    pub_status: str
+    item: Ninjs
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        return (self.story_id, self.version, self.language)
+
+
+class FeedPage(Model):
+    entries: list[FeedEntry]
+    next: str
