@@ -75,7 +75,8 @@ def load_index(
         return parse_index(cached["packages"])
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=True)
-        response.raise_for_status()
+        if response.is_error:
+            raise IndexUnavailable(f"HTTP {response.status_code}")
         packages = response.json()
         entries = parse_index(packages)
     except (httpx.HTTPError, ValueError, IndexUnavailable) as exc:
@@ -114,6 +115,9 @@ def download(url: str, dest: Path, *, on_progress: ProgressCallback | None = Non
                     if on_progress is not None:
                         on_progress(received, total)
         os.replace(partial, dest)
+    except httpx.HTTPStatusError as exc:
+        partial.unlink(missing_ok=True)
+        raise IndexUnavailable(f"cannot download {url}: HTTP {exc.response.status_code}") from None
     except httpx.HTTPError as exc:
         partial.unlink(missing_ok=True)
         raise IndexUnavailable(f"cannot download {url}: {exc}") from None

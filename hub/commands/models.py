@@ -28,7 +28,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of 
 
 
 def _fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
 
 
@@ -71,7 +71,9 @@ def available(
 
 def _download_with_progress(url: str, dest: Path) -> Path:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    console = Console(stderr=True)
+    # A bar is for a human at a terminal; in logs and pipes it would only add noise.
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"downloading {url.rsplit('/', 1)[-1]}", total=None)
         update: Callable[[int, int | None], None] = lambda done, total: progress.update(task, completed=done, total=total)
         return download(url, dest, on_progress=update)

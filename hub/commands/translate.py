@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from hub.config import Settings
 from translation import Document, Field, TranslationEngine
@@ -42,7 +41,6 @@ def translate(
     typer.echo(json.dumps(output, ensure_ascii=False, indent=2))
     failed = {lang: r.error for lang, r in results.items() if r.error is not None}
     if failed:
-        errors = Console(stderr=True)
         for lang, error in failed.items():
-            errors.print(f"[red]error:[/red] {lang}: {error}", highlight=False)
+            typer.echo(f"error: {lang}: {error}", err=True)
         raise typer.Exit(1)

@@ -1,0 +1,190 @@
+"""`ulak models …` and `ulak translate` through the CLI, against a local package index.
+
+The index is the real Argos snapshot served by an HTTP server in a thread, its links
+rewritten to synthetic .argosmodel files (nothing is downloaded from outside).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from hub.commands import models, translate
+
+ARGOS_INDEX = Path("/work/shared/argos/index-2025-06-21.json")
+if not ARGOS_INDEX.is_file():  # the snapshot also lives next to the repo in other checkouts
+    ARGOS_INDEX = Path(__file__).resolve().parents[3] / "shared" / "argos" / "index-2025-06-21.json"
+
+
+def _cli() -> typer.Typer:
+    # Mounted as hub/cli.py mounts them.
+    app = typer.Typer()
+    app.add_typer(models.app, name="models")
+    app.command("translate")(translate.translate)
+    return app
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+        pass
+
+
+@pytest.fixture(scope="module")
+def index_server(tmp_path_factory: pytest.TempPathFactory, synthetic_archives: dict[str, Path]) -> Iterator[str]:
+    """Serve the Argos index snapshot with every link we have a synthetic package for rewritten."""
+    root = tmp_path_factory.mktemp("index-server")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    entries = json.loads(ARGOS_INDEX.read_text(encoding="utf-8"))
+    for entry in entries:
+        archive = synthetic_archives.get(entry["code"])
+        if archive is not None:
+            (root / archive.name).write_bytes(archive.read_bytes())
+            entry["links"] = [f"{base}/{archive.name}"]
+        else:
+            entry["links"] = [f"{base}/missing/{entry['code']}.argosmodel"]
+    (root / "index.json").write_text(json.dumps(entries), encoding="utf-8")
+    (root / "broken.argosmodel").write_bytes(b"PK\x03\x04 definitely not a zip")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_server: str) -> Iterator:
+    monkeypatch.setenv("ULAK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ULAK_ARGOS_INDEX_URL", f"{index_server}/index.json")
+    monkeypatch.setenv("ULAK_TRANSLATION_THREADS", "1")
+    runner, app = CliRunner(), _cli()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input)
+
+    yield invoke
+
+
+def _installed(cli) -> list[dict]:
+    result = cli("models", "list", "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_available_lists_the_index_and_is_cached(cli, tmp_path: Path) -> None:
+    result = cli("models", "available", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+
+    assert len(rows) == 96
+    assert {"code", "version", "from_code", "to_code", "links", "installed"} <= set(rows[0])
+    pairs = {(r["from_code"], r["to_code"]) for r in rows}
+    assert {("az", "en"), ("en", "az"), ("tr", "en"), ("ru", "en"), ("en", "ky")} <= pairs
+    assert not any("uz" in pair for pair in pairs)
+    assert [r["code"] for r in rows] == sorted(r["code"] for r in rows)
+    assert (tmp_path / "data" / "cache" / "argos-index.json").is_file()
+    # Cached: the same listing again, byte for byte, even with the index URL now unreachable.
+    again = cli("models", "available", "--json")
+    assert again.stdout == result.stdout
+
+
+def test_available_without_index_or_cache_fails_cleanly(cli, monkeypatch: pytest.MonkeyPatch, index_server: str) -> None:
+    monkeypatch.setenv("ULAK_ARGOS_INDEX_URL", f"{index_server}/no-such-index.json")
+    result = cli("models", "available")
+    assert result.exit_code == 1
+    assert "no-such-index.json" in result.stderr
+
+
+def test_install_by_code_from_the_index(cli) -> None:
+    result = cli("models", "install", "translate-az_en")
+    assert result.exit_code == 0, result.output
+    short = cli("models", "install", "en_az")
+    assert short.exit_code == 0, short.output
+
+    assert [(p["code"], p["from_code"], p["to_code"]) for p in _installed(cli)] == [
+        ("translate-az_en", "az", "en"),
+        ("translate-en_az", "en", "az"),
+    ]
+    listed = json.loads(cli("models", "available", "--json").stdout)
+    assert {r["code"]: r["installed"] for r in listed}["translate-az_en"] == "1.0"
+
+
+def test_install_failures_install_nothing(cli, index_server: str, tmp_path: Path) -> None:
+    unknown = cli("models", "install", "translate-xx_en")
+    missing = cli("models", "install", "translate-ky_en")  # listed, but its file 404s
+    broken = cli("models", "install", f"{index_server}/broken.argosmodel")
+    local = tmp_path / "local.argosmodel"
+    local.write_bytes(b"nope")
+    broken_file = cli("models", "install", str(local))
+
+    for result in (unknown, missing, broken, broken_file):
+        assert result.exit_code == 1
+        assert result.stderr.startswith("error:")
+    assert "translate-xx_en" in unknown.stderr and "404" in missing.stderr
+    assert _installed(cli) == []
+    assert not [p for p in (tmp_path / "data" / "models").iterdir()]
+
+
+def test_install_file_list_and_remove(cli, synthetic_archives: dict[str, Path]) -> None:
+    assert cli("models", "install", str(synthetic_archives["translate-ru_en"])).exit_code == 0
+    assert [p["code"] for p in _installed(cli)] == ["translate-ru_en"]
+
+    removed = cli("models", "remove", "translate-ru_en")
+    assert removed.exit_code == 0 and _installed(cli) == []
+    again = cli("models", "remove", "translate-ru_en")
+    assert again.exit_code == 1 and "translate-ru_en" in again.stderr
+
+
+def test_import_multilingual_model_serves_uzbek_direct_and_by_pivot(cli, multilingual_model_source, synthetic_archives) -> None:
+    source = multilingual_model_source
+    imported = cli(
+        "models", "import",
+        "--model-dir", str(source.model_dir),
+        "--sentencepiece", str(source.sentencepiece),
+        "--from", "en", "--to", "uz",
+        "--languages", "en,uz",
+        "--source-prefix", "__{lang}__",
+        "--target-prefix", "__{lang}__",
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    assert cli("models", "install", "translate-az_en").exit_code == 0
+    [multilingual] = [p for p in _installed(cli) if p["languages"]]
+    assert multilingual["languages"] == ["en", "uz"]
+
+    english = "The president held a meeting in Tashkent.\n\nOil export grew."
+    direct = cli("translate", "--source", "en", "--target", "uz", "-", input=english)
+    assert direct.exit_code == 0, direct.output
+    out = json.loads(direct.stdout)
+    assert list(out) == ["uz"] and out["uz"].count("\n\n") == 1 and "__" not in out["uz"]
+
+    azeri = "Prezident Bakı şəhərində görüş keçirib. Neft ixracı artıb."
+    pivot = cli("translate", "--source", "az", "--target", "uz", "--target", "en", "-", input=azeri)
+    assert pivot.exit_code == 0, pivot.output
+    out = json.loads(pivot.stdout)
+    assert list(out) == ["uz", "en"] and "__" not in out["uz"]
+    # Deterministic, and what the translation memory answered equals what the models produce.
+    fresh = cli("translate", "--source", "az", "--target", "uz", "--target", "en", "--no-memory", "-", input=azeri)
+    assert json.loads(fresh.stdout) == out
+
+
+def test_translate_html_file_and_unsupported_target(cli, synthetic_archives, tmp_path: Path) -> None:
+    assert cli("models", "install", str(synthetic_archives["translate-tr_en"])).exit_code == 0
+    page = tmp_path / "story.html"
+    page.write_text("<p>Cumhurbaşkanı <i>Ankara'da</i> toplantı düzenledi.</p><p>Ekonomi büyüdü.</p>", encoding="utf-8")
+
+    result = cli("translate", "--source", "tr", "--target", "en", "--target", "ru", "--html", str(page))
+
+    assert result.exit_code == 1  # ru has no package: reported, en still printed
+    out = json.loads(result.stdout)
+    assert list(out) == ["en"]
+    assert out["en"].startswith("<p>") and out["en"].count("<p>") == 2 and "<i>" in out["en"]
+    assert "translate-en_ru" in result.stderr
