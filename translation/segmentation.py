@@ -15,7 +15,10 @@ lower case. A full stop is then weighed against the language's abbreviations:
 A single capital letter is an initial ("A. B. Smith", "И. И. Иванов"). A bare number of at
 most three digits is an ordinal in Turkish, Azerbaijani and Uzbek ("15. madde",
 "2. Dünya Savaşı"): those are verb-final languages, where a sentence seldom ends in a bare
-number. A number that opens a sentence is a list marker ("1. Introduction"). Decimals,
+number (German, Nordic and Central European languages get the same rule, "18. Minute"); in
+English and Russian it ends the sentence ("in 2023. The"). A number that opens a sentence
+is a list marker ("1. Introduction"). Any other language code gets shared titles and
+marks ("Dr.", "etc.") and the generic rules. Decimals,
 dates, URLs and e-mail addresses never split because their dots are not followed by
 whitespace.
 
@@ -56,8 +59,7 @@ _ABBREVIATIONS: dict[str, dict[_Stop, str]] = {
         _Stop.NON_TERMINAL: "т.е. т.к. т.н. т.о. в_т.ч. напр. ул. пр. просп. пер. пл. наб. им. "
         "см. ср. проф. акад. доц. д. кв. корп. стр. с. п. ч. ст. гр. ген. зам. пос. рис. табл. "
         "тел. ок.",
-        _Stop.TERMINAL: "т.д. т.п. и_др. и_пр. др. млн. млрд. трлн. тыс. руб. коп. долл. "
-        "обл. н.э. до_н.э.",
+        _Stop.TERMINAL: "т.д. т.п. и_др. и_пр. др. млн. млрд. трлн. тыс. руб. коп. долл. обл. н.э. до_н.э.",
         _Stop.YEAR: "г. гг. в. вв.",
     },
     "tr": {
@@ -81,7 +83,7 @@ _ABBREVIATIONS: dict[str, dict[_Stop, str]] = {
     },
     # Any other language: the titles and marks shared by most European languages.
     "": {
-        _Stop.NON_TERMINAL: "Dr. Prof. vs. e.g. i.e. ca. St.",
+        _Stop.NON_TERMINAL: "Dr. Prof. vs. e.g. i.e. ca. St. z.B. d.h. u.a.",
         _Stop.BEFORE_NUMBER: "No. Nr. p.",
         _Stop.TERMINAL: "etc. usw. bzw.",
     },
@@ -102,6 +104,10 @@ _SENTENCE_OPENERS = {
 }
 
 _ORDINAL_LANGS = frozenset({"tr", "az", "uz"})
+# Other languages that write ordinals with a dot ("in der 18. Minute"); they get the
+# shared abbreviations plus the ordinal rule.
+_OTHER_ORDINAL_LANGS = frozenset({"de", "da", "no", "nb", "nn", "sv", "fi", "is", "et", "lv"})
+_OTHER_ORDINAL_LANGS |= frozenset({"cs", "sk", "pl", "hu", "hr", "sr", "sl", "bs"})
 
 _CLOSERS = "\"'»”’“›‹)]}"
 _OPENERS = "\"'«„“‘‚‹›([{¿¡—–-"
@@ -130,21 +136,24 @@ _LONGEST_ABBREVIATION = 4
 _WINDOW = 160
 
 
-def _build_rules(lang: str) -> _Rules:
+def _build_rules(lang: str, *, ordinals: bool) -> _Rules:
     abbreviations = {
         _normalize_abbreviation(entry.replace("_", " ")): stop
         for stop, entries in _ABBREVIATIONS[lang].items()
         for entry in entries.split()
     }
-    return _Rules(abbreviations, frozenset(_SENTENCE_OPENERS[lang].split()), lang in _ORDINAL_LANGS)
+    return _Rules(abbreviations, frozenset(_SENTENCE_OPENERS[lang].split()), ordinals)
 
 
-_RULES = {lang: _build_rules(lang) for lang in _ABBREVIATIONS}
+_RULES = {lang: _build_rules(lang, ordinals=lang in _ORDINAL_LANGS) for lang in _ABBREVIATIONS}
+_DEFAULT_WITH_ORDINALS = _build_rules("", ordinals=True)
 
 
 def _rules_for(lang: str) -> _Rules:
     primary = re.split(r"[-_]", lang.strip(), maxsplit=1)[0].lower()
-    return _RULES.get(primary, _RULES[""])
+    if primary in _RULES:
+        return _RULES[primary]
+    return _DEFAULT_WITH_ORDINALS if primary in _OTHER_ORDINAL_LANGS else _RULES[""]
 
 
 def _normalize_space(sentence: str) -> str:
@@ -182,7 +191,9 @@ def _classify(tokens: list[str], rules: _Rules) -> _Stop | None:
     return None
 
 
-def _full_stop_ends_sentence(tokens: list[str], first_of_sentence: bool, next_word: str, rules: _Rules) -> bool:
+def _full_stop_ends_sentence(
+    tokens: list[str], first_of_sentence: bool, next_word: str, rules: _Rules
+) -> bool:
     """Whether the full stop after ``tokens`` (the sentence's last few words) ends it."""
     word = tokens[-1].lstrip(_OPENERS)
     if not word or word[-1] in _CLOSERS:
@@ -262,6 +273,7 @@ def render_pieces(pieces: Sequence[_Piece], translated: Sequence[str]) -> str:
 
 
 def check_length(expected: int, translated: Sequence[str]) -> None:
+    """A layout renders only a full set of translations; a short batch is a caller's bug."""
     if len(translated) != expected:
         raise ValueError(f"expected {expected} translated sentences, got {len(translated)}")
 

@@ -20,14 +20,27 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             ["Dr. Brown arrived at 3.5 p.m. on Jan. 5.", "The meeting began."],
         ),
         ("The U.S. Army said so. Nobody argued.", ["The U.S. Army said so.", "Nobody argued."]),
-        ("He moved to the U.S. The move surprised many.", ["He moved to the U.S.", "The move surprised many."]),
-        ("Apples, pears, etc. are sold here. Prices rose.", ["Apples, pears, etc. are sold here.", "Prices rose."]),
+        (
+            "He moved to the U.S. The move surprised many.",
+            ["He moved to the U.S.", "The move surprised many."],
+        ),
+        (
+            "Apples, pears, etc. are sold here. Prices rose.",
+            ["Apples, pears, etc. are sold here.", "Prices rose."],
+        ),
         ("We bought apples, pears etc. Then we left.", ["We bought apples, pears etc.", "Then we left."]),
         ("Apple Inc. CEO Tim Cook spoke. He smiled.", ["Apple Inc. CEO Tim Cook spoke.", "He smiled."]),
-        ("Martin Luther King Jr. The speech lasted long.", ["Martin Luther King Jr.", "The speech lasted long."]),
+        (
+            "Martin Luther King Jr. The speech lasted long.",
+            ["Martin Luther King Jr.", "The speech lasted long."],
+        ),
         (
             "Prices rose 3.5% to 12.50 dollars. Analysts, e.g. Smith, agree. Others, i.e. Jones, do not.",
-            ["Prices rose 3.5% to 12.50 dollars.", "Analysts, e.g. Smith, agree.", "Others, i.e. Jones, do not."],
+            [
+                "Prices rose 3.5% to 12.50 dollars.",
+                "Analysts, e.g. Smith, agree.",
+                "Others, i.e. Jones, do not.",
+            ],
         ),
         (
             "A. B. Smith met John F. Kennedy. Nothing happened.",
@@ -58,8 +71,14 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             "В 2024 г. он переехал в г. Москва. Там он живёт.",
             ["В 2024 г. он переехал в г. Москва.", "Там он живёт."],
         ),
-        ("Это случилось в 2024 г. Потом всё изменилось.", ["Это случилось в 2024 г.", "Потом всё изменилось."]),
-        ("В 2024 г. Россия провела выборы. Явка выросла.", ["В 2024 г. Россия провела выборы.", "Явка выросла."]),
+        (
+            "Это случилось в 2024 г. Потом всё изменилось.",
+            ["Это случилось в 2024 г.", "Потом всё изменилось."],
+        ),
+        (
+            "В 2024 г. Россия провела выборы. Явка выросла.",
+            ["В 2024 г. Россия провела выборы.", "Явка выросла."],
+        ),
         (
             "Он живёт на ул. Ленина, т. е. в центре. И. И. Иванов подтвердил.",
             ["Он живёт на ул. Ленина, т. е. в центре.", "И. И. Иванов подтвердил."],
@@ -82,17 +101,32 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
         ("Ждём… Ничего не происходит?! Странно.", ["Ждём…", "Ничего не происходит?!", "Странно."]),
         ("Это был я. Потом пришёл он.", ["Это был я.", "Потом пришёл он."]),
         ("В XX в. Россия изменилась. Это факт.", ["В XX в. Россия изменилась.", "Это факт."]),
-        ("Почта: press@kremlin.ru. Сайт: www.kremlin.ru. Звоните.", ["Почта: press@kremlin.ru.", "Сайт: www.kremlin.ru.", "Звоните."]),
+        (
+            "Почта: press@kremlin.ru. Сайт: www.kremlin.ru. Звоните.",
+            ["Почта: press@kremlin.ru.", "Сайт: www.kremlin.ru.", "Звоните."],
+        ),
     ],
     "tr": [
-        ("Cumhuriyet'in 100. Yılı kutlandı. Törenler sürdü.", ["Cumhuriyet'in 100. Yılı kutlandı.", "Törenler sürdü."]),
-        ("Kanunun 15. maddesi değişti. Meclis onayladı.", ["Kanunun 15. maddesi değişti.", "Meclis onayladı."]),
-        ("Takım 1. Lig'e yükseldi. Taraftarlar sevindi.", ["Takım 1. Lig'e yükseldi.", "Taraftarlar sevindi."]),
+        (
+            "Cumhuriyet'in 100. Yılı kutlandı. Törenler sürdü.",
+            ["Cumhuriyet'in 100. Yılı kutlandı.", "Törenler sürdü."],
+        ),
+        (
+            "Kanunun 15. maddesi değişti. Meclis onayladı.",
+            ["Kanunun 15. maddesi değişti.", "Meclis onayladı."],
+        ),
+        (
+            "Takım 1. Lig'e yükseldi. Taraftarlar sevindi.",
+            ["Takım 1. Lig'e yükseldi.", "Taraftarlar sevindi."],
+        ),
         (
             "Prof. Dr. Ahmet Yılmaz konuştu. Doç. Ayşe Kaya da katıldı.",
             ["Prof. Dr. Ahmet Yılmaz konuştu.", "Doç. Ayşe Kaya da katıldı."],
         ),
-        ("Elma, armut vb. meyveler satıldı. Fiyatlar arttı.", ["Elma, armut vb. meyveler satıldı.", "Fiyatlar arttı."]),
+        (
+            "Elma, armut vb. meyveler satıldı. Fiyatlar arttı.",
+            ["Elma, armut vb. meyveler satıldı.", "Fiyatlar arttı."],
+        ),
         ("Elma, armut vb. Bunlar ucuzdu.", ["Elma, armut vb.", "Bunlar ucuzdu."]),
         ("Kitap, defter vs. Hepsi alındı.", ["Kitap, defter vs.", "Hepsi alındı."]),
         (
@@ -117,7 +151,10 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             "Koç Holding A.Ş. Yönetim Kurulu toplandı. Karar açıklandı.",
             ["Koç Holding A.Ş. Yönetim Kurulu toplandı.", "Karar açıklandı."],
         ),
-        ("Bakan «Hazırız.» dedi. İzmir'de yağmur başladı.", ["Bakan «Hazırız.» dedi.", "İzmir'de yağmur başladı."]),
+        (
+            "Bakan «Hazırız.» dedi. İzmir'de yağmur başladı.",
+            ["Bakan «Hazırız.» dedi.", "İzmir'de yağmur başladı."],
+        ),
     ],
     "az": [
         (
@@ -130,7 +167,10 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             "Büdcə 5 mln. manat oldu. Gəlir 2 mlrd. Bu rekorddur.",
             ["Büdcə 5 mln. manat oldu.", "Gəlir 2 mlrd.", "Bu rekorddur."],
         ),
-        ("Tədbirdə akad. Ramiz Mehdiyev iştirak etdi. Sonra.", ["Tədbirdə akad. Ramiz Mehdiyev iştirak etdi.", "Sonra."]),
+        (
+            "Tədbirdə akad. Ramiz Mehdiyev iştirak etdi. Sonra.",
+            ["Tədbirdə akad. Ramiz Mehdiyev iştirak etdi.", "Sonra."],
+        ),
         (
             "Qanunun 15. maddəsi dəyişdi. Parlament 2. Oxunuşda təsdiqlədi.",
             ["Qanunun 15. maddəsi dəyişdi.", "Parlament 2. Oxunuşda təsdiqlədi."],
@@ -151,7 +191,10 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             "Toshkent sh. Yunusobod tumanida maktab ochildi. Unda 500 o'quvchi bor.",
             ["Toshkent sh. Yunusobod tumanida maktab ochildi.", "Unda 500 o'quvchi bor."],
         ),
-        ("2024 y. Toshkentda forum bo'ldi. Keyin tugadi.", ["2024 y. Toshkentda forum bo'ldi.", "Keyin tugadi."]),
+        (
+            "2024 y. Toshkentda forum bo'ldi. Keyin tugadi.",
+            ["2024 y. Toshkentda forum bo'ldi.", "Keyin tugadi."],
+        ),
         ("Forum 2024-y. Keyin hamma ketdi.", ["Forum 2024-y.", "Keyin hamma ketdi."]),
         (
             "Prof. Karimov va akad. Rahimov so'zga chiqdi. Yig'ilish tugadi.",
@@ -162,8 +205,14 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
             ["Byudjet 5 mln. so'm.", "Daromad 2 mlrd.", "Bu rekord."],
         ),
         ("Olma, nok va h.k. Bular arzon.", ["Olma, nok va h.k.", "Bular arzon."]),
-        ("Oʻzbekiston prezidenti gapirdi. Gʻalaba muhim.", ["Oʻzbekiston prezidenti gapirdi.", "Gʻalaba muhim."]),
-        ("Qonunning 15. moddasi o'zgardi. Majlis ma'qulladi.", ["Qonunning 15. moddasi o'zgardi.", "Majlis ma'qulladi."]),
+        (
+            "Oʻzbekiston prezidenti gapirdi. Gʻalaba muhim.",
+            ["Oʻzbekiston prezidenti gapirdi.", "Gʻalaba muhim."],
+        ),
+        (
+            "Qonunning 15. moddasi o'zgardi. Majlis ma'qulladi.",
+            ["Qonunning 15. moddasi o'zgardi.", "Majlis ma'qulladi."],
+        ),
         (
             "Тошкент ш. Юнусобод туманида мактаб очилди. Унда 500 ўқувчи бор.",
             ["Тошкент ш. Юнусобод туманида мактаб очилди.", "Унда 500 ўқувчи бор."],
@@ -173,6 +222,12 @@ CASES: dict[str, list[tuple[str, list[str]]]] = {
     "de": [  # any other language: shared titles, generic rules
         ("Dr. Müller kam um 10 Uhr. Er ging bald.", ["Dr. Müller kam um 10 Uhr.", "Er ging bald."]),
         ("Siehe Nr. 5 im Text. Danke.", ["Siehe Nr. 5 im Text.", "Danke."]),
+        ("Er traf in der 18. Minute. Dann fiel er.", ["Er traf in der 18. Minute.", "Dann fiel er."]),
+        ("Obst, z.B. Äpfel, usw. Das reicht.", ["Obst, z.B. Äpfel, usw.", "Das reicht."]),
+    ],
+    "fr": [  # a language without dotted ordinals: a number before a capital ends a sentence
+        ("Il est né en 1990. Paris l'a accueilli.", ["Il est né en 1990.", "Paris l'a accueilli."]),
+        ("Le score était 18. Minute de silence.", ["Le score était 18.", "Minute de silence."]),
     ],
 }
 
@@ -214,7 +269,10 @@ def test_empty_and_blank_text_give_no_sentences() -> None:
 
 
 def test_no_break_space_inside_a_sentence_is_kept() -> None:
-    assert split_sentences("Он получил 5\u00a0млн. Это много.", "ru") == ["Он получил 5\u00a0млн.", "Это много."]
+    assert split_sentences("Он получил 5\u00a0млн. Это много.", "ru") == [
+        "Он получил 5\u00a0млн.",
+        "Это много.",
+    ]
 
 
 def test_splitting_is_deterministic_and_loses_no_text() -> None:
@@ -234,10 +292,20 @@ def test_a_long_paragraph_splits_in_linear_time() -> None:
 def test_layout_keeps_paragraphs_and_line_breaks() -> None:
     text = "Title line\n\nFirst one. Second one.\nThird line.\r\n\n  Indented para.  Another.  \n"
     layout = segment_text(text, "en")
-    assert layout.sentences == ["Title line", "First one.", "Second one.", "Third line.", "Indented para.", "Another."]
+    assert layout.sentences == [
+        "Title line",
+        "First one.",
+        "Second one.",
+        "Third line.",
+        "Indented para.",
+        "Another.",
+    ]
     rendered = layout.render([f"<{i}>" for i in range(len(layout.sentences))])
     assert rendered == "<0>\n\n<1> <2>\n<3>\r\n\n  <4> <5>  \n"
-    assert layout.render(layout.sentences) == "Title line\n\nFirst one. Second one.\nThird line.\r\n\n  Indented para. Another.  \n"
+    assert (
+        layout.render(layout.sentences)
+        == "Title line\n\nFirst one. Second one.\nThird line.\r\n\n  Indented para. Another.  \n"
+    )
 
 
 def test_layout_keeps_letterless_sentences_verbatim() -> None:
