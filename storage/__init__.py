@@ -4,6 +4,7 @@ This package knows nothing of the hub; it can be used and tested on its own.
 """
 
 from storage.base import (
+    InvalidKey,
     ObjectInfo,
     ObjectNotFound,
     ObjectStore,
@@ -12,13 +13,23 @@ from storage.base import (
     StorageIntegrityError,
     StorageUnavailable,
 )
+from storage.layout import media_key, put_media, story_key, validate_key
+from storage.local import LocalObjectStore
+from storage.s3 import S3ObjectStore
 
 __all__ = [
+    "InvalidKey",
+    "LocalObjectStore",
     "ObjectInfo",
     "ObjectNotFound",
     "ObjectStore",
     "ObjectStream",
+    "S3ObjectStore",
     "StorageError",
     "StorageIntegrityError",
     "StorageUnavailable",
+    "media_key",
+    "put_media",
+    "story_key",
+    "validate_key",
 ]

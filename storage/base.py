@@ -3,7 +3,8 @@
     StorageError
     ├── ObjectNotFound        the key does not exist
     ├── StorageUnavailable    connection refused, timeout, 5xx: try again later
-    └── StorageIntegrityError the bytes written do not match the sha256 promised
+    ├── StorageIntegrityError the bytes written do not match the sha256 promised
+    └── InvalidKey            the key is malformed or escapes the store (also a ValueError)
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ class StorageIntegrityError(StorageError):
     """The uploaded bytes do not hash to the sha256 the caller promised; nothing was stored."""
 
 
+class InvalidKey(StorageError, ValueError):
+    """A key (or prefix) that is empty, absolute, contains '..', NUL, a backslash or a
+    control character. A ValueError too: it is the caller's mistake, not the store's."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"invalid object key {key!r}: {reason}")
+        self.key = key
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     key: str
@@ -52,10 +62,15 @@ class ObjectStream:
         self.info = info
 
     def __iter__(self) -> Iterator[bytes]:
+        # The stream is its own iterator (not a generator): a loop abandoned half-way must
+        # not close the underlying chunks, so iterating again carries on where it stopped.
+        return self
+
+    def __next__(self) -> bytes:
         if self._buffer:
-            yield self._buffer
-            self._buffer = b""
-        yield from self._chunks
+            data, self._buffer = self._buffer, b""
+            return data
+        return next(self._chunks)
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self._buffer) < size:
@@ -97,7 +112,25 @@ class ObjectStore(Protocol):
         the digest is verified while streaming and a mismatch stores nothing."""
         ...
 
-    def get_object(self, key: str, *, offset: int = 0, length: int | None = None) -> ObjectStream: ...
+    def put_content_addressed(
+        self,
+        data: BinaryIO,
+        length: int = -1,
+        *,
+        key_for_digest: Callable[[str], str],
+        content_type: str = "application/octet-stream",
+        metadata: Mapping[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Store ``data`` under ``key_for_digest(sha256 of the bytes)``, hashing while
+        streaming to a staging area. When that key already exists nothing new is stored.
+        The returned info carries the key, and ``metadata["sha256"]``."""
+        ...
+
+    def get_object(self, key: str, *, offset: int = 0, length: int | None = None) -> ObjectStream:
+        """Stream ``length`` bytes (to the end when None) from ``offset``. ``stream.info``
+        describes the whole object (``size`` is its full size); a range past the end
+        yields no bytes."""
+        ...
 
     def stat_object(self, key: str) -> ObjectInfo: ...
 
