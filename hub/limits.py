@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import error_response
@@ -24,7 +25,6 @@ class BodyLimitMiddleware:
             await self._too_large(scope, receive, send)
             return
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -32,24 +32,13 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise _TooLarge
+                    # An HTTPException passes through FastAPI's body parsing unchanged
+                    # (anything else becomes a 400) and reaches our JSON error handler.
+                    raise HTTPException(413, f"request body exceeds the limit of {self.limit} bytes")
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._too_large(scope, receive, send)
+        await self.app(scope, counting_receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(413, "payload_too_large", f"request body exceeds the limit of {self.limit} bytes")
         await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
