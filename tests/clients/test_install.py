@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,11 +27,14 @@ print("ok", ulak_client.__version__)
 
 @pytest.mark.slow
 def test_installs_into_an_empty_virtualenv_without_server_dependencies(tmp_path: Path) -> None:
+    # Build from a copy so the install leaves no build/ or egg-info litter in the checkout.
+    source = tmp_path / "src"
+    shutil.copytree(CLIENT_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
     python = env_dir / "bin" / "python"
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(CLIENT_DIR)],
+        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
         capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert install.returncode == 0, install.stderr[-3000:]
