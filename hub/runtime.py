@@ -66,8 +66,7 @@ class HubRuntime:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the transaction; loaded objects stay usable, detached
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -48,6 +49,21 @@ async def upload_media(
     finally:
         spooled.discard()
     return MediaRead(href=service.media_href(runtime, row.sha256), sha256=row.sha256, size=row.size, contentType=row.content_type)
+
+
+class MediaLink(BaseModel):
+    url: str
+    expiresAt: datetime
+
+
+@router.get("/{sha256}/link", response_model=MediaLink, summary="A presigned download URL (no key needed to use it)")
+def media_link(
+    runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
+) -> MediaLink:
+    """For handing a file to a CMS or CDN that cannot send our API key. With the S3
+    backend the URL points straight at the object store."""
+    url = service.presign_media(runtime, sha256, timedelta(seconds=expires_in))
+    return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
 @router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)

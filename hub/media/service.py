@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import filetype
@@ -117,5 +118,16 @@ def open_media(runtime: HubRuntime, sha256: str) -> tuple[MediaObject, ObjectStr
         return row, runtime.store.get_object(row.object_key)
     except ObjectNotFound:
         raise NotFound(f"media {sha256!r} is missing from the object store") from None
+    except StorageError as exc:
+        raise StorageUnavailable(f"the object store is unavailable: {exc}") from exc
+
+
+def presign_media(runtime: HubRuntime, sha256: str, expires: timedelta) -> str:
+    with runtime.read() as session:
+        row = session.get(MediaObject, sha256.lower())
+    if row is None:
+        raise NotFound(f"no media {sha256!r}")
+    try:
+        return runtime.store.presigned_get_object(row.object_key, expires=expires)
     except StorageError as exc:
         raise StorageUnavailable(f"the object store is unavailable: {exc}") from exc

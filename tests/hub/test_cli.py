@@ -1,0 +1,84 @@
+"""The ulak command: schema, agencies, keys, and `ulak serve` as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from tests.fixtures.hub import free_port
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    values = {"ULAK_DATA_DIR": str(tmp_path / "data")}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_agencies_and_keys_lifecycle(env: dict[str, str]) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    created = run("agencies", "create", "azertac", "--name", "AZERTAC", "--country", "az")
+    assert created.exit_code == 0 and "azertac" in created.stdout
+    duplicate = run("agencies", "create", "azertac", "--name", "AZERTAC")
+    assert duplicate.exit_code == 1 and "exists already" in duplicate.stderr
+    assert run("agencies", "create", "trt", "--name", "TRT", "--partner").exit_code == 0
+    listing = run("agencies", "list")
+    assert "azertac" in listing.stdout and "AZ" in listing.stdout and "yes" in listing.stdout
+
+    key = run("keys", "create", "azertac", "--scopes", "push,pull")
+    assert key.exit_code == 0
+    plaintext = key.stdout.strip()
+    assert plaintext.startswith("ulak_") and "\n" not in plaintext  # only the key: scripts capture it
+    key_id = plaintext.split("_")[1]
+    assert key_id in run("keys", "list", "azertac").stdout
+    assert run("keys", "revoke", key_id).exit_code == 0
+    assert run("keys", "revoke", "nope").exit_code == 1
+    bad_scope = run("keys", "create", "azertac", "--scopes", "push,root")
+    assert bad_scope.exit_code == 1 and "root" in bad_scope.stderr
+    assert run("keys", "create", "ghost").exit_code == 1
+
+
+def test_serve_refuses_an_outdated_schema_and_names_the_command(env: dict[str, str]) -> None:
+    result = run("serve", "--port", str(free_port()))
+    assert result.exit_code == 1 and "ulak db upgrade" in result.stderr
+
+
+def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_path: Path) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+        env=os.environ | env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "ulak serve did not come up"
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert "ulak agencies create" in stderr and "ulak keys create" in stderr
