@@ -1,20 +1,22 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-# Both bootstrap .venv on first use, so a fresh machine needs only python3 (>= 3.11).
+# Both bootstrap .venv on first use, so a fresh machine needs only python3 (>= 3.11) and make.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -e ./clients/python
 	touch $@
 
 .PHONY: install run test
 install: $(BIN)/.installed
 
+# Embedded defaults: SQLite + object store under ./ulak-data, in-process worker.
 run: install
-	$(BIN)/ulak serve
+	$(BIN)/ulak db upgrade
+	$(BIN)/ulak serve $(SERVE_ARGS)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
