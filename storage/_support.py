@@ -82,17 +82,7 @@ class HashingReader:
             size = CHUNK_SIZE
         if self._remaining is not None:
             size = min(size, self._remaining)
-        buffer = bytearray()
-        while len(buffer) < size:
-            try:
-                chunk = self._stream.read(min(size - len(buffer), CHUNK_SIZE))
-            except BaseException as exc:
-                self.source_error = exc
-                raise
-            if not chunk:
-                break
-            buffer += chunk
-        data = bytes(buffer)
+        data = self._read_up_to(size)
         self._hash.update(data)
         self.size += len(data)
         if self._remaining is not None:
@@ -103,6 +93,22 @@ class HashingReader:
                 )
                 raise self.source_error
         return data
+
+    def _read_up_to(self, size: int) -> bytes:
+        try:
+            first = self._stream.read(size)
+            if len(first) >= size or not first:
+                return first  # a file hands over the whole part: no copy at all
+            buffer = bytearray(first)
+            while len(buffer) < size:
+                chunk = self._stream.read(size - len(buffer))
+                if not chunk:
+                    break
+                buffer += chunk
+            return bytes(buffer)
+        except BaseException as exc:
+            self.source_error = exc
+            raise
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()

@@ -70,10 +70,13 @@ class S3ObjectStore:
         create_bucket: bool = True,
         timeout: float = 5.0,
         part_size: int = DEFAULT_PART_SIZE,
-        parallel_uploads: int = 2,
+        parallel_uploads: int = 1,
     ) -> None:
         """No network I/O here: with ``create_bucket`` the bucket is made on first use
-        (or by ``ensure_bucket()``), so a hub can start while S3 is still down."""
+        (or by ``ensure_bucket()``), so a hub can start while S3 is still down.
+
+        An upload holds about ``part_size * (parallel_uploads + 1)`` bytes in memory
+        (minio sends parts as bytes); one uploader keeps a 200 MB upload under ~20 MB."""
         self.endpoint = endpoint
         self.bucket = bucket
         self._access_key = access_key
