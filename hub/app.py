@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from hub import __version__
 from hub.config import Settings
@@ -13,7 +14,11 @@ from hub.db import check_schema
 from hub.errors import install_error_handlers
 from hub.feed.routes import router as feed_router
 from hub.health import router as health_router
+from hub.jobs.queue import install_queue_hooks
+from hub.jobs.routes import router as jobs_router
+from hub.jobs.runner import EmbeddedWorker
 from hub.limits import BodyLimitMiddleware
+from hub.metrics import HubMetrics
 from hub.media.routes import router as media_router
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
@@ -32,22 +37,28 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or HubRuntime.from_settings(settings)
     check_schema(runtime.engine)
+    install_queue_hooks(runtime)
+    metrics = HubMetrics(runtime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = EmbeddedWorker(runtime, metrics) if settings.embedded_worker else None
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
-            for stop in app.state.on_shutdown:
-                await stop()
+            if worker is not None:
+                await run_in_threadpool(worker.stop)
 
     app = FastAPI(title="Ulak", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.on_shutdown = []
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
     app.include_router(health_router)
     app.include_router(stories_router)
     app.include_router(feed_router)
     app.include_router(media_router)
+    app.include_router(jobs_router)
     return app

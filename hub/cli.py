@@ -9,10 +9,13 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.agencies import service as agencies
+from hub.commands import models as models_commands
+from hub.commands import translate as translate_commands
 from hub.config import Settings
 from hub.db import SchemaOutdated, upgrade
 from hub.errors import HubError
 from hub.runtime import HubRuntime
+from storage import StorageError
 
 app = typer.Typer(help="Ulak: multilingual content-exchange hub for news agencies.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -21,6 +24,8 @@ keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_commands.app, name="models")
+app.command("translate")(translate_commands.translate)
 
 out = Console()
 err = Console(stderr=True)
@@ -61,6 +66,8 @@ def serve(
         raise _fail(str(exc)) from None
     except HubError as exc:
         raise _fail(exc.detail) from None
+    except StorageError as exc:
+        raise _fail(f"the object store is not usable: {exc}") from None
     with runtime.read() as session:
         if not agencies.list_agencies(session):
             err.print(
@@ -70,6 +77,24 @@ def serve(
                 highlight=False,
             )
     uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in this process")] = 1) -> None:
+    """Run translation workers against the configured database (any number of them)."""
+    import logging
+
+    from hub.db import check_schema
+    from hub.jobs.runner import EmbeddedWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    runtime = HubRuntime.from_settings(settings)
+    try:
+        check_schema(runtime.engine)
+    except SchemaOutdated as exc:
+        raise _fail(str(exc)) from None
+    EmbeddedWorker(runtime, concurrency=concurrency).run_forever()
 
 
 @db_app.command("upgrade")

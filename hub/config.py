@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     translation_threads: int = 0
     translation_compute_type: str = "int8"
     translation_max_loaded_models: int = 8
+    translation_max_chars: int = Field(default=200_000, description="longer stories fail instead of hogging a worker")
 
     # worker
     embedded_worker: bool = True

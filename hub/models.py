@@ -166,3 +166,36 @@ class FeedEntry(Base):
 
 Index("ix_feed_entries_language_seq", FeedEntry.language, FeedEntry.seq)
 Index("ix_feed_entries_language_agency_seq", FeedEntry.language, FeedEntry.agency_id, FeedEntry.seq)
+
+
+class TranslationJob(Base):
+    """One target language of one story version, to be translated by a worker.
+
+    Written in the push transaction. A worker holds a job through a lease
+    (``lease_owner`` until ``lease_expires_at``); an expired lease is reclaimed by
+    any worker, so a killed worker loses nothing.
+    """
+
+    __tablename__ = "translation_jobs"
+    __table_args__ = (
+        UniqueConstraint("story_id", "version", "target_lang", name="uq_translation_jobs_story_version_target"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source_lang: Mapped[str] = mapped_column(String(16))
+    target_lang: Mapped[str] = mapped_column(String(16))
+    # pending | running | done | failed | blocked | canceled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    model: Mapped[str | None] = mapped_column(String(400), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_translation_jobs_status_available", TranslationJob.status, TranslationJob.available_at)

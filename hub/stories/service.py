@@ -131,7 +131,7 @@ def _pushed(story: Story, version: int) -> StoryPushed:
     )
 
 
-def _visible_story(session: Any, caller: Principal, story_id: str, runtime: HubRuntime, *, for_update: bool = False) -> Story:
+def visible_story(session: Any, caller: Principal, story_id: str, runtime: HubRuntime, *, for_update: bool = False) -> Story:
     story = repo.story_by_id(session, story_id, for_update=for_update)
     hidden = (
         story is not None
@@ -147,7 +147,7 @@ def _visible_story(session: Any, caller: Principal, story_id: str, runtime: HubR
 
 def get_story(runtime: HubRuntime, caller: Principal, story_id: str, language: str | None) -> dict[str, Any]:
     with runtime.read() as session:
-        story = _visible_story(session, caller, story_id, runtime)
+        story = visible_story(session, caller, story_id, runtime)
         lang = language or story.source_lang
         found = repo.language_version(session, story.id, story.current_version, lang)
         if found is None:
@@ -164,7 +164,7 @@ def get_story(runtime: HubRuntime, caller: Principal, story_id: str, language: s
 
 def list_versions(runtime: HubRuntime, caller: Principal, story_id: str) -> VersionList:
     with runtime.read() as session:
-        story = _visible_story(session, caller, story_id, runtime)
+        story = visible_story(session, caller, story_id, runtime)
         rows = repo.versions(session, story.id)
         return VersionList(
             storyId=story.id,
@@ -185,7 +185,7 @@ def change_status(runtime: HubRuntime, caller: Principal, story_id: str, pub_sta
     """Kill (canceled) or withhold a story: owner or admin only; every language version
     of the current version gets a feed entry saying so."""
     with runtime.write() as session:
-        story = _visible_story(session, caller, story_id, runtime, for_update=True)
+        story = visible_story(session, caller, story_id, runtime, for_update=True)
         if story.agency_id != caller.agency_id and not caller.is_admin:
             raise Forbidden(f"story {story_id!r} belongs to another agency; only its owner or an admin may change it")
         if story.pub_status == "canceled":

@@ -1,0 +1,73 @@
+"""From an original ninjs document to what the engine translates, and from the
+engine's texts back to a labelled ninjs translation.
+
+Translated: every headline, description and body. Everything else (subjects, places,
+media associations…) is carried over as it is.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hub.stories.ninjs import iso, story_uri
+from translation import Field, ModelRef
+
+TEXT_ARRAYS = ("headlines", "descriptions", "bodies")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+DIGITAL_SOURCE_TYPE = {
+    "name": "Trained algorithmic media",
+    "uri": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+}
+LANGUAGE_NAMES = {"az": "Azerbaijani", "tr": "Turkish", "ru": "Russian", "uz": "Uzbek", "en": "English", "kk": "Kazakh", "ky": "Kyrgyz"}
+
+
+def fields_of(document: dict[str, Any]) -> list[Field]:
+    return [
+        Field(item["value"], html=item.get("contentType") in HTML_TYPES)
+        for array in TEXT_ARRAYS
+        for item in document.get(array, [])
+    ]
+
+
+def describe_models(models: Sequence[ModelRef]) -> str:
+    """``translate-az_en 1.5 → translate-en_tr 1.5``: what a translation came from."""
+    return " → ".join(f"{m.code} {m.version}" for m in models) or "none"
+
+
+def translated_document(
+    original: dict[str, Any],
+    texts: Sequence[str],
+    *,
+    story_id: str,
+    target_lang: str,
+    models: Sequence[ModelRef],
+    version_created: datetime,
+) -> dict[str, Any]:
+    doc = copy.deepcopy(original)
+    remaining = iter(texts)
+    for array in TEXT_ARRAYS:
+        for item in doc.get(array, []):
+            item["value"] = next(remaining)
+    source_lang = original["language"]
+    doc.update(
+        uri=story_uri(story_id, target_lang),
+        language=target_lang,
+        versionCreated=iso(version_created),
+        digitalSourceType=DIGITAL_SOURCE_TYPE,
+        edNote=f"Machine translation from {LANGUAGE_NAMES.get(source_lang, source_lang)} ({source_lang})",
+    )
+    originators = [s for s in doc.get("infoSources", []) if s.get("role") == "originator"]
+    doc["infoSources"] = [
+        *originators,
+        {
+            "name": "Ulak offline machine translation (CTranslate2)",
+            "role": "translator",
+            "literal": describe_models(models),
+        },
+    ]
+    # The link to the original (rel translatedFrom, with its version) is added when the
+    # document is served, like every link between language versions.
+    return doc

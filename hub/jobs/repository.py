@@ -1,0 +1,128 @@
+"""Every job-queue query. The database is the queue: jobs are rows, claimed with a
+lease. Functions flush, never commit; the caller's transaction makes each step atomic.
+
+Claiming: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets many workers claim disjoint
+jobs at once; on SQLite the write transaction (BEGIN IMMEDIATE) makes the
+select-then-update atomic. Completing: a job is finished only by the lease holder of
+a still-running job, and one translation per (story, version, language) is a unique
+constraint, so a reclaimed job can never produce a second result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from hub.models import TranslationJob
+
+OPEN = ("pending", "running", "blocked")
+
+
+def enqueue(session: Session, story_id: str, version: int, source_lang: str, targets: Iterable[str], *, now: datetime) -> None:
+    session.add_all(
+        TranslationJob(
+            story_id=story_id,
+            version=version,
+            source_lang=source_lang,
+            target_lang=target,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        for target in targets
+        if target != source_lang
+    )
+    session.flush()
+
+
+def cancel_open(session: Session, story_id: str, *, reason: str, now: datetime, before_version: int | None = None) -> int:
+    query = update(TranslationJob).where(TranslationJob.story_id == story_id, TranslationJob.status.in_(OPEN))
+    if before_version is not None:
+        query = query.where(TranslationJob.version < before_version)
+    result = session.execute(
+        query.values(status="canceled", reason=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def claim(session: Session, owner: str, *, limit: int, lease: timedelta, now: datetime) -> list[TranslationJob]:
+    """Take up to ``limit`` jobs that are due, or whose holder's lease has expired."""
+    due = or_(
+        (TranslationJob.status == "pending") & (TranslationJob.available_at <= now),
+        (TranslationJob.status == "running") & (TranslationJob.lease_expires_at < now),
+    )
+    query = select(TranslationJob).where(due).order_by(TranslationJob.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    jobs = list(session.scalars(query))
+    for job in jobs:
+        job.status = "running"
+        job.lease_owner = owner
+        job.lease_expires_at = now + lease
+        job.attempts += 1
+        job.updated_at = now
+    session.flush()
+    return jobs
+
+
+def extend_leases(session: Session, owner: str, job_ids: Sequence[int], *, until: datetime) -> None:
+    if job_ids:
+        session.execute(
+            update(TranslationJob)
+            .where(TranslationJob.id.in_(job_ids), TranslationJob.lease_owner == owner, TranslationJob.status == "running")
+            .values(lease_expires_at=until)
+        )
+
+
+def finish(session: Session, job_id: int, owner: str, *, status: str, now: datetime, **values: object) -> bool:
+    """Move a job we still hold to ``status``; False if it was reclaimed or canceled."""
+    result = session.execute(
+        update(TranslationJob)
+        .where(TranslationJob.id == job_id, TranslationJob.lease_owner == owner, TranslationJob.status == "running")
+        .values(status=status, lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+    )
+    return result.rowcount == 1
+
+
+def blocked_pairs(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(
+        select(TranslationJob.source_lang, TranslationJob.target_lang).where(TranslationJob.status == "blocked").distinct()
+    )
+    return [(source, target) for source, target in rows]
+
+
+def unblock(session: Session, source_lang: str, target_lang: str, *, now: datetime) -> int:
+    result = session.execute(
+        update(TranslationJob)
+        .where(
+            TranslationJob.status == "blocked",
+            TranslationJob.source_lang == source_lang,
+            TranslationJob.target_lang == target_lang,
+        )
+        .values(status="pending", available_at=now, attempts=0, reason=None, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def jobs_of(session: Session, story_id: str, version: int) -> list[TranslationJob]:
+    return list(
+        session.scalars(
+            select(TranslationJob)
+            .where(TranslationJob.story_id == story_id, TranslationJob.version == version)
+            .order_by(TranslationJob.target_lang)
+        )
+    )
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(TranslationJob.status, func.count()).group_by(TranslationJob.status))
+    found = {status: 0 for status in ("pending", "running", "done", "failed", "blocked", "canceled")}
+    found.update({status: count for status, count in rows})
+    return found
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(TranslationJob.created_at)).where(TranslationJob.status == "pending"))

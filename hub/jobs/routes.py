@@ -1,0 +1,73 @@
+"""HTTP surface of translations: per-story status, the admin queue view, /metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+from hub.auth.service import Principal
+from hub.deps import PullCaller, RuntimeDep, require_scope
+from hub.jobs import repository as jobs
+from hub.stories import repository as stories
+from hub.stories.service import visible_story
+
+router = APIRouter(tags=["translations"])
+
+
+class TranslationStatus(BaseModel):
+    language: str
+    status: str
+    reason: str | None
+    model: str | None
+    updatedAt: datetime | None
+
+
+class TranslationList(BaseModel):
+    storyId: str
+    version: int
+    translations: list[TranslationStatus]
+
+
+class QueueStats(BaseModel):
+    counts: dict[str, int]
+    oldestPendingAt: datetime | None
+
+
+@router.get("/v1/stories/{story_id}/translations", response_model=TranslationList, summary="Translation status per language")
+def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
+    """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
+    the model to install) or `canceled`, and the model packages that were used."""
+    with runtime.read() as session:
+        story = visible_story(session, caller, story_id, runtime)
+        rows = jobs.jobs_of(session, story.id, story.current_version)
+        done = set(stories.languages(session, story.id, story.current_version))
+    return TranslationList(
+        storyId=story.id,
+        version=story.current_version,
+        translations=[
+            TranslationStatus(
+                language=job.target_lang,
+                status="done" if job.target_lang in done else job.status,
+                reason=job.reason,
+                model=job.model,
+                updatedAt=job.updated_at,
+            )
+            for job in rows
+        ],
+    )
+
+
+@router.get("/v1/admin/queue", response_model=QueueStats, summary="Translation backlog (admin)")
+def queue(runtime: RuntimeDep, caller: Annotated[Principal, Depends(require_scope("admin"))]) -> QueueStats:
+    with runtime.read() as session:
+        return QueueStats(counts=jobs.counts(session), oldestPendingAt=jobs.oldest_pending(session))
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,246 @@
+"""The translation worker: claim a batch of jobs, translate them in one engine call,
+store each result with its feed entry, and never lose or repeat a job.
+
+Failure handling, per job:
+- no route to the target language → ``blocked`` with the engine's reason (what to
+  install); re-checked every poll, so installing the model unblocks it on its own;
+- any other error → retried with exponential backoff, ``failed`` after
+  ``max_attempts`` (an expired lease counts as an attempt, so a story that kills its
+  worker cannot loop forever);
+- an error that takes down a whole batch → the batch is retried job by job, so one
+  poison story does not hold back the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from hub.config import Settings
+from hub.feed import repository as feed_repo
+from hub.jobs import repository as jobs
+from hub.jobs.documents import describe_models, fields_of, translated_document
+from hub.metrics import HubMetrics
+from hub.models import Agency, LanguageVersion, Story, TranslationJob
+from hub.runtime import HubRuntime
+from hub.stories import repository as stories
+from hub.stories.service import write_document
+from storage.layout import story_key
+from translation import Document, TargetResult, TranslationEngine, TranslationError, UnsupportedLanguagePair
+
+log = logging.getLogger("ulak.worker")
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def build_engine(settings: Settings) -> TranslationEngine:
+    return TranslationEngine(
+        settings.resolved_models_dir,
+        memory_path=settings.translation_memory_path,
+        beam_size=settings.translation_beam_size,
+        threads=settings.translation_threads,
+        compute_type=settings.translation_compute_type,
+        max_loaded_models=settings.translation_max_loaded_models,
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    job: TranslationJob
+    original: dict
+    agency_code: str
+
+
+class TranslationWorker:
+    def __init__(self, runtime: HubRuntime, engine: TranslationEngine, *, metrics: HubMetrics | None = None, name: str | None = None) -> None:
+        settings = runtime.settings
+        self.runtime, self.engine, self.metrics = runtime, engine, metrics
+        self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.claim_size = settings.worker_claim_size
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.poll_seconds = settings.worker_poll_seconds
+        self.max_attempts = settings.worker_max_attempts
+        self.max_chars = settings.translation_max_chars
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until ``stop`` is set; the batch in hand is always finished first."""
+        log.info("worker %s started", self.owner)
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the database or store is down: keep the worker alive
+                log.exception("worker %s: batch failed; retrying", self.owner)
+                busy = 0
+            if not busy:
+                stop.wait(self.poll_seconds)
+        log.info("worker %s stopped", self.owner)
+
+    def run_once(self) -> int:
+        """Unblock what became translatable, claim one batch and do it. Returns its size."""
+        self.unblock_installed()
+        batch = self.claim()
+        if not batch:
+            return 0
+        heartbeat = _Heartbeat(self, [c.job.id for c in batch])
+        with heartbeat:
+            self.process(batch)
+        return len(batch)
+
+    def run_until_idle(self, timeout: float = 60.0) -> None:
+        """Drain the queue (tests and one-shot runs)."""
+        deadline = time.monotonic() + timeout
+        while self.run_once():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the queue did not drain in time")
+
+    # -- steps -------------------------------------------------------------------------
+
+    def unblock_installed(self) -> None:
+        with self.runtime.read() as session:
+            pairs = jobs.blocked_pairs(session)
+        if not pairs:
+            return
+        self.engine.refresh()
+        for source, target in pairs:
+            try:
+                self.engine.plan(source, target)
+            except TranslationError:
+                continue
+            with self.runtime.write() as session:
+                count = jobs.unblock(session, source, target, now=self.runtime.clock())
+            log.info("unblocked %d %s→%s job(s): a model is installed now", count, source, target)
+
+    def claim(self) -> list[Claimed]:
+        with self.runtime.write() as session:
+            claimed = jobs.claim(session, self.owner, limit=self.claim_size, lease=self.lease, now=self.runtime.clock())
+            batch = []
+            for job in claimed:
+                original = stories.language_version(session, job.story_id, job.version, job.source_lang)
+                story = session.get(Story, job.story_id)
+                assert original is not None and story is not None
+                agency = session.get(Agency, story.agency_id)
+                assert agency is not None
+                batch.append(Claimed(job, original.document, agency.code))
+            return batch
+
+    def process(self, batch: list[Claimed]) -> None:
+        now = self.runtime.clock()
+        runnable = []
+        for item in batch:
+            if item.job.attempts > self.max_attempts:
+                self._fail(item, "gave up: its worker stopped or crashed on every attempt", final=True)
+            elif sum(len(f.text) for f in fields_of(item.original)) > self.max_chars:
+                self._fail(item, f"too long to translate (over {self.max_chars} characters)", final=True)
+            else:
+                runnable.append(item)
+        if not runnable:
+            return
+        try:
+            results = self._translate(runnable)
+        except Exception as exc:
+            if len(runnable) == 1:
+                self._fail(runnable[0], f"{type(exc).__name__}: {exc}")
+                return
+            log.warning("batch of %d failed (%s); retrying one by one", len(runnable), exc)
+            for item in runnable:
+                self.process([item])
+            return
+        for item, result in zip(runnable, results):
+            self._record(item, result)
+        if self.metrics is not None:
+            self.metrics.observe_batch(self.engine, seconds=(self.runtime.clock() - now).total_seconds())
+
+    def _translate(self, batch: list[Claimed]) -> list[TargetResult]:
+        # One document per job; the engine shares the work of jobs of one story (same
+        # sentences, same source→en hop) and of every story in the batch.
+        docs = [Document(c.job.source_lang, (c.job.target_lang,), fields_of(c.original)) for c in batch]
+        outcomes = self.engine.translate_documents(docs)
+        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes)]
+
+    def _record(self, item: Claimed, result: TargetResult) -> None:
+        if isinstance(result.error, UnsupportedLanguagePair):
+            self._finish(item, "blocked", reason=str(result.error))
+        elif result.error is not None or result.texts is None:
+            self._fail(item, f"{type(result.error).__name__}: {result.error}")
+        else:
+            self._complete(item, result)
+
+    def _complete(self, item: Claimed, result: TargetResult) -> None:
+        job = item.job
+        assert result.texts is not None
+        now = self.runtime.clock()
+        document = translated_document(
+            item.original, result.texts, story_id=job.story_id, target_lang=job.target_lang, models=result.models, version_created=now
+        )
+        key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
+        try:
+            with self.runtime.write() as session:
+                if not jobs.finish(session, job.id, self.owner, status="done", now=now, reason=None, model=describe_models(result.models)):
+                    return  # canceled (kill, newer version) or reclaimed meanwhile: drop it
+                write_document(self.runtime, key, document)
+                session.add(
+                    LanguageVersion(
+                        story_id=job.story_id, version=job.version, language=job.target_lang, is_original=False,
+                        object_key=key, document=document, created_at=now,
+                    )
+                )
+                story = session.get(Story, job.story_id)
+                assert story is not None
+                feed_repo.append_entries(session, story, job.version, [job.target_lang], story.pub_status, now=now)
+        except IntegrityError:
+            log.info("job %d: translation exists already (reclaimed job); nothing to add", job.id)
+            return
+        if self.metrics is not None:
+            self.metrics.jobs_finished.labels(status="done").inc()
+
+    def _fail(self, item: Claimed, reason: str, *, final: bool = False) -> None:
+        attempts = item.job.attempts
+        if final or attempts >= self.max_attempts:
+            self._finish(item, "failed", reason=reason)
+            return
+        delay = min(MAX_BACKOFF_SECONDS, self.poll_seconds * 2 ** (attempts - 1))
+        retry_at = self.runtime.clock() + timedelta(seconds=delay)
+        self._finish(item, "pending", reason=f"attempt {attempts} failed: {reason}", available_at=retry_at)
+
+    def _finish(self, item: Claimed, status: str, **values: object) -> None:
+        with self.runtime.write() as session:
+            jobs.finish(session, item.job.id, self.owner, status=status, now=self.runtime.clock(), **values)
+        if self.metrics is not None and status in ("failed", "blocked"):
+            self.metrics.jobs_finished.labels(status=status).inc()
+        log.info("job %d (%s→%s): %s %s", item.job.id, item.job.source_lang, item.job.target_lang, status, values.get("reason", ""))
+
+
+class _Heartbeat:
+    """Extends the batch's leases while it is being translated, so a long batch is not
+    reclaimed from a live worker; a dead worker stops extending and loses them."""
+
+    def __init__(self, worker: TranslationWorker, job_ids: list[int]) -> None:
+        self.worker, self.job_ids = worker, job_ids
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name="ulak-lease-heartbeat")
+
+    def _beat(self) -> None:
+        interval = self.worker.lease.total_seconds() / 3
+        while not self.stop.wait(interval):
+            try:
+                with self.worker.runtime.write() as session:
+                    until = self.worker.runtime.clock() + self.worker.lease
+                    jobs.extend_leases(session, self.worker.owner, self.job_ids, until=until)
+            except Exception:
+                log.exception("could not extend leases")
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()

@@ -1,0 +1,54 @@
+"""Prometheus metrics. Queue figures are read from the database at scrape time (so
+every API replica reports the same truth); worker counters are per process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hub.jobs import repository as jobs
+from hub.runtime import HubRuntime
+from translation import TranslationEngine
+
+
+class _QueueCollector(Collector):
+    def __init__(self, runtime: HubRuntime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("ulak_translation_jobs", "Translation jobs by status", labels=["status"])
+        try:
+            with self.runtime.read() as session:
+                counts = jobs.counts(session)
+        except Exception:  # a scrape must not fail because the database is down
+            return
+        for status, count in counts.items():
+            family.add_metric([status], count)
+        yield family
+        depth = GaugeMetricFamily("ulak_queue_depth", "Jobs waiting for a worker (pending + running)")
+        depth.add_metric([], counts["pending"] + counts["running"])
+        yield depth
+
+
+class HubMetrics:
+    def __init__(self, runtime: HubRuntime) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_QueueCollector(runtime))
+        self.jobs_finished = Counter("ulak_jobs_finished", "Jobs finished by this process", ["status"], registry=self.registry)
+        self.sentences = Counter("ulak_translation_sentences", "Sentences translated by a model (memory hits excluded)", registry=self.registry)
+        self.sentences_per_second = Gauge("ulak_translation_sentences_per_second", "Throughput of the last batch", registry=self.registry)
+        self.batch_seconds = Histogram("ulak_translation_batch_seconds", "Wall time of one worker batch", registry=self.registry)
+        self.model_load_seconds = Gauge("ulak_model_load_seconds", "Total time spent loading models", registry=self.registry)
+        self._translated_before = 0
+
+    def observe_batch(self, engine: TranslationEngine, *, seconds: float) -> None:
+        translated = engine.stats.sentences_translated
+        fresh, self._translated_before = translated - self._translated_before, translated
+        self.sentences.inc(fresh)
+        self.batch_seconds.observe(seconds)
+        if seconds > 0:
+            self.sentences_per_second.set(fresh / seconds)
+        self.model_load_seconds.set(engine.pool.load_seconds)
