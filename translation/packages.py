@@ -185,7 +185,7 @@ def _move_into_place(staged: Path, packages_dir: Path) -> PackageInfo:
     if final.exists():
         final.rename(trash)
     staged.rename(final)
-    for old in packages_dir.iterdir():
+    for old in list(packages_dir.iterdir()):
         if old != final and old.is_dir() and old.name.startswith(f"{info.code}-"):
             try:
                 if read_package(old).code == info.code:
@@ -285,7 +285,7 @@ def remove_package(packages_dir: Path, code: str) -> PackageInfo:
     matches = [p for p in installed_packages(packages_dir) if p.code == code]
     if not matches:
         raise ModelNotInstalled(f"package {code!r} is not installed")
-    for path in packages_dir.iterdir():
+    for path in list(packages_dir.iterdir()):
         if path.is_dir() and path.name.startswith(f"{code}-"):
             trash = packages_dir / f"{_SCRATCH_PREFIX}{uuid.uuid4().hex}"
             path.rename(trash)  # disappears at once for scanners; deletion can take its time

@@ -110,10 +110,14 @@ def model_vocabulary(sp_model: bytes, size: int | None = None) -> list[str]:
 
 def _specs():
     # ctranslate2.specs tries `import torch` (2 s and irrelevant here); a None entry makes that
-    # import fail fast, and setdefault leaves a genuinely imported torch alone.
-    sys.modules.setdefault("torch", None)  # type: ignore[arg-type]
-    from ctranslate2.specs import transformer_spec
-
+    # import fail fast. It is removed again so that code needing torch later still gets it,
+    # and a torch that is already imported is left alone.
+    blocked = sys.modules.setdefault("torch", None) is None  # type: ignore[arg-type]
+    try:
+        from ctranslate2.specs import transformer_spec
+    finally:
+        if blocked:
+            del sys.modules["torch"]
     return transformer_spec
 
 
@@ -142,8 +146,12 @@ def build_ctranslate2_model(
 
     spec = transformer_spec.TransformerSpec.from_config(shape.layers, shape.heads)
     encoder, decoder = spec.encoder, spec.decoder
-    encoder.embeddings[0].weight = rng.normal(0.0, d**-0.5, (v, d)).astype(np.float32)
-    decoder.embeddings.weight = rng.normal(0.0, d**-0.5, (v, d)).astype(np.float32)
+    # One matrix for source embeddings, target embeddings and output projection, as in
+    # OpenNMT-py models trained with a shared vocabulary (share_embeddings and
+    # share_decoder_embeddings): CTranslate2 stores and loads it once.
+    embeddings = rng.normal(0.0, d**-0.5, (v, d)).astype(np.float32)
+    encoder.embeddings[0].weight = embeddings
+    decoder.embeddings.weight = embeddings
     for layer in [*encoder.layer, *decoder.layer]:
         norm(layer.self_attention.layer_norm)
         linear(layer.self_attention.linear[0], 3 * d, d)
@@ -158,7 +166,7 @@ def build_ctranslate2_model(
         linear(layer.ffn.linear_1, d, shape.ffn)
     norm(encoder.layer_norm)
     norm(decoder.layer_norm)
-    linear(decoder.projection, v, d)
+    decoder.projection.weight = embeddings
     bias = np.zeros(v, np.float32)
     bias[vocabulary.index("</s>")] = eos_bias
     # Specials and language tokens must never be generated: an output that contains them

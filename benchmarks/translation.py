@@ -1,0 +1,296 @@
+"""Translation throughput: Ulak's engine vs Argos Translate vs raw CTranslate2.
+
+Builds (once, cached under the data dir) a synthetic int8 package with Argos's real
+dimensions — 6+6 layers, d_model 512, ffn 2048, 8 heads, one shared 50k vocabulary — and
+installs it as the eight packages a 5-language hub needs (az/tr/ru/uz ↔ en). Output lengths
+are fixed identically in every path (min = max decoding length), as are threads and beam.
+
+Measured, for a fixed mixed-source news batch fanned out to az, tr, ru, uz and en:
+  * our engine vs a per-story ``argostranslate.translate.translate()`` loop (goal ≥ 6×);
+  * our engine vs raw ``translate_batch`` calls over pre-tokenized sentences (goal ≥ 0.9×);
+  * a 1-of-20-sentences correction vs the first translation (translation memory; ≤ 10 %);
+  * model load time and RSS with 8 packages loaded (goal ≤ 1.2 GB).
+
+Argos's sentence splitter needs a downloaded model, so in the Argos baseline the installed
+translations' sentencizer is replaced by one that uses our splitter (the output says so).
+
+    python benchmarks/translation.py [--json] [--data-dir DIR] [--skip-argos]
+The Argos baseline needs the ``bench`` extra (torch CPU first, then argostranslate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from translation import Document, Field, TranslationEngine  # noqa: E402
+from translation.segmentation import segment_text  # noqa: E402
+from translation.synthetic import (  # noqa: E402
+    ARGOS_SIZE,
+    SyntheticPackage,
+    build_package,
+    generated_sentences,
+    train_sentencepiece,
+)
+from translation.packages import read_package  # noqa: E402
+
+LANGS = ("az", "tr", "ru", "uz", "en")
+PAIRS = [(src, "en") for src in LANGS[:-1]] + [("en", tgt) for tgt in LANGS[:-1]]
+BASE_CODE = "translate-base_en"
+
+
+def ensure_base_package(cache_dir: Path) -> Path:
+    """The real-size package, built once (≈ a minute) and kept unpacked under the data dir."""
+    base = cache_dir / "argos-size-base-v2"
+    if (base / "model" / "model.bin").is_file():
+        return base
+    started = time.perf_counter()
+    print("building the real-size synthetic package (cached for next runs)…", file=sys.stderr)
+    scratch = Path(tempfile.mkdtemp(dir=cache_dir))
+    sp_model = train_sentencepiece(vocab_size=8000, sentences=20000)
+    archive = build_package(scratch, SyntheticPackage("base", "en", seed=7), shape=ARGOS_SIZE, sp_model=sp_model)
+    shutil.unpack_archive(archive, scratch / "unpacked", format="zip")
+    shutil.move(scratch / "unpacked" / "base_en", base)
+    shutil.move(archive, cache_dir / archive.name)
+    shutil.rmtree(scratch)
+    print(f"built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return base
+
+
+def install_pairs(base: Path, packages_dir: Path) -> None:
+    """Eight packages sharing the base model's files (hard links): the engine still loads each."""
+    shutil.rmtree(packages_dir, ignore_errors=True)
+    metadata = json.loads((base / "metadata.json").read_text())
+    for src, tgt in PAIRS:
+        code = f"translate-{src}_{tgt}"
+        target = packages_dir / f"{code}-1.0"
+        shutil.copytree(base, target, copy_function=os.link)
+        (target / "metadata.json").unlink()
+        (target / "metadata.json").write_text(
+            json.dumps(metadata | {"from_code": src, "to_code": tgt, "from_name": src, "to_name": tgt, "code": code})
+        )
+        read_package(target)
+
+
+def news_batch(stories: int, sentences: int) -> list[tuple[str, str]]:
+    """(source_lang, text) stories, round-robin over the five languages, two paragraphs each."""
+    batch = []
+    for i in range(stories):
+        lang = LANGS[i % len(LANGS)]
+        lines = list(generated_sentences((lang,), count=sentences, seed=100 + i))
+        half = len(lines) // 2
+        batch.append((lang, " ".join(lines[:half]) + "\n\n" + " ".join(lines[half:])))
+    return batch
+
+
+def documents(batch: list[tuple[str, str]]) -> list[Document]:
+    return [Document(lang, LANGS, [Field(text)]) for lang, text in batch]
+
+
+def run_engine(engine: TranslationEngine, batch: list[tuple[str, str]]) -> float:
+    started = time.perf_counter()
+    results = engine.translate_documents(documents(batch))
+    elapsed = time.perf_counter() - started
+    assert all(r.error is None for doc in results for r in doc.values())
+    return elapsed
+
+
+def run_raw(engine: TranslationEngine, batch: list[tuple[str, str]]) -> float:
+    """Raw translate_batch calls doing the engine's model work, timing only the calls."""
+    options = engine.options
+    packages = {(p.from_code, p.to_code): p for p in engine.packages}
+    kwargs = dict(
+        beam_size=options.beam_size,
+        length_penalty=options.length_penalty,
+        min_decoding_length=options.min_decoding_length,
+        max_decoding_length=options.max_decoding_length,
+        max_batch_size=options.max_batch_tokens,
+        batch_type="tokens",
+    )
+    english: dict[str, list[list[str]]] = {}  # per source story: its English tokens
+    elapsed = 0.0
+    for lang in LANGS:
+        stories = [text for src, text in batch if src == lang]
+        model = engine.pool.get(packages[(lang, "en")] if lang != "en" else packages[("en", "az")])
+        tokens = [model.processor.encode(s, out_type=str) for t in stories for s in segment_text(t, lang).sentences]
+        if lang == "en":
+            english[lang] = tokens
+            continue
+        started = time.perf_counter()
+        results = model.translator.translate_batch(tokens, **kwargs)
+        elapsed += time.perf_counter() - started
+        english[lang] = [r.hypotheses[0] for r in results]
+    for target in LANGS[:-1]:
+        tokens = [t for lang, ts in english.items() if lang != target for t in ts]
+        model = engine.pool.get(packages[("en", target)])
+        started = time.perf_counter()
+        model.translator.translate_batch(tokens, **kwargs)
+        elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def correction_cost(packages_dir: Path, memory_dir: Path, engine_kwargs: dict) -> tuple[float, float]:
+    lines = list(generated_sentences(("az",), count=20, seed=999))
+    story = " ".join(lines)
+    corrected = " ".join(lines[:10] + list(generated_sentences(("az",), count=1, seed=1234)) + lines[11:])
+    with TranslationEngine(packages_dir, memory_path=memory_dir / "memory.sqlite3", **engine_kwargs) as engine:
+        run_engine(engine, [("az", "Salam. Xəbər.")])  # warm-up, other sentences
+        first = run_engine(engine, [("az", story)])
+        again = run_engine(engine, [("az", corrected)])
+    return first, again
+
+
+def argos_baseline(packages_dir: Path, work_dir: Path, batch: list[tuple[str, str]], settings: dict) -> dict:
+    # argostranslate reads its settings and creates directories at import time: set its
+    # environment first, here and nowhere else.
+    os.environ |= {
+        "ARGOS_PACKAGES_DIR": str(packages_dir),
+        "XDG_DATA_HOME": str(work_dir / "data"),
+        "XDG_CONFIG_HOME": str(work_dir / "config"),
+        "XDG_CACHE_HOME": str(work_dir / "cache"),
+        "ARGOS_DEVICE_TYPE": "cpu",
+        "ARGOS_INTER_THREADS": "1",
+        "ARGOS_INTRA_THREADS": str(settings["threads"]),
+        "ARGOS_COMPUTE_TYPE": settings["compute_type"],
+        "ARGOS_BEAM_SIZE": str(settings["beam_size"]),
+    }
+    started = time.perf_counter()
+    import argostranslate.translate as argos
+    import ctranslate2
+
+    import_seconds = time.perf_counter() - started
+    length = settings["decoding_length"]
+
+    class FixedLengthTranslator:
+        """ctranslate2.Translator with the benchmark's fixed output length forced in."""
+
+        def __init__(self, *args, **kwargs):
+            self._translator = ctranslate2.Translator(*args, **kwargs)
+
+        def translate_batch(self, *args, **kwargs):
+            return self._translator.translate_batch(
+                *args, **kwargs, min_decoding_length=length, max_decoding_length=length
+            )
+
+    argos.ctranslate2 = types.SimpleNamespace(Translator=FixedLengthTranslator)
+
+    class OurSentencizer:
+        def __init__(self, lang: str):
+            self.lang = lang
+
+        def split_sentences(self, text: str) -> list[str]:
+            return segment_text(text, self.lang).sentences
+
+    argos.get_installed_languages()
+    for installed in argos.installed_translates:
+        package_translation = installed.cached_translation.underlying
+        package_translation.sentencizer = OurSentencizer(package_translation.pkg.from_code)
+
+    for lang in LANGS:  # warm-up: load every model, on text outside the batch
+        for target in LANGS:
+            if target != lang:
+                argos.translate(f"Warm up {lang} {target}.", lang, target)
+    started = time.perf_counter()
+    for lang, text in batch:
+        for target in LANGS:
+            if target != lang:
+                argos.translate(text, lang, target)
+    return {"seconds": time.perf_counter() - started, "import_seconds": import_seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ULAK_DATA_DIR", "./ulak-data")))
+    parser.add_argument("--stories", type=int, default=20)
+    parser.add_argument("--sentences", type=int, default=8, help="sentences per story")
+    parser.add_argument("--decoding-length", type=int, default=24, help="fixed output length in tokens")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip-argos", action="store_true")
+    args = parser.parse_args()
+
+    cache_dir = args.data_dir / "benchmarks"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    base = ensure_base_package(cache_dir)
+    work = Path(tempfile.mkdtemp(prefix="ulak-bench-"))
+    packages_dir = work / "packages"
+    install_pairs(base, packages_dir)
+
+    settings = {
+        "threads": args.threads,
+        "compute_type": "int8",
+        "beam_size": 4,
+        "length_penalty": 0.2,
+        "decoding_length": args.decoding_length,
+        "max_batch_tokens": 1024,
+        "stories": args.stories,
+        "sentences_per_story": args.sentences,
+        "targets": list(LANGS),
+        "model": "6+6 layers, d_model 512, ffn 2048, 8 heads, shared 50k vocabulary, int8",
+        "argos_sentencizer": "replaced by Ulak's splitter (Argos's needs a downloaded model)",
+    }
+    engine_kwargs = dict(
+        threads=args.threads,
+        compute_type="int8",
+        beam_size=4,
+        min_decoding_length=args.decoding_length,
+        max_decoding_length=args.decoding_length,
+        max_loaded_models=8,
+    )
+    batch = news_batch(args.stories, args.sentences)
+    sentences = sum(len(segment_text(text, lang).sentences) for lang, text in batch)
+    figures: dict[str, object] = {"settings": settings, "batch_sentences": sentences}
+
+    with TranslationEngine(packages_dir, **engine_kwargs) as engine:
+        run_engine(engine, [(lang, f"Warm up {lang}.") for lang in LANGS])  # loads all 8 models
+        figures["load_seconds"] = round(engine.pool.load_seconds / len(engine.pool.loaded), 3)
+        figures["load_seconds_8_models"] = round(engine.pool.load_seconds, 3)
+        engine_seconds = run_engine(engine, batch)
+        figures["rss_mb_8_models"] = round(psutil.Process().memory_info().rss / 2**20)
+        figures["loaded_models"] = len(engine.pool.loaded)
+        raw_seconds = run_raw(engine, batch)
+        figures["sentence_translations"] = engine.stats.sentences_translated
+    figures["engine_seconds"] = round(engine_seconds, 2)
+    figures["raw_ctranslate2_seconds"] = round(raw_seconds, 2)
+    figures["ratio_vs_raw_ctranslate2"] = round(raw_seconds / engine_seconds, 3)
+    figures["engine_sentences_per_second"] = round(sentences * (len(LANGS) - 1) / engine_seconds, 2)
+
+    first, corrected = correction_cost(packages_dir, work, engine_kwargs)
+    figures["correction_first_seconds"] = round(first, 3)
+    figures["correction_seconds"] = round(corrected, 3)
+    figures["correction_cost_ratio"] = round(corrected / first, 3)
+
+    if not args.skip_argos:
+        argos = argos_baseline(packages_dir, work / "argos", batch, settings)
+        figures["argos_seconds"] = round(argos["seconds"], 2)
+        figures["argos_import_seconds"] = round(argos["import_seconds"], 2)
+        figures["speedup_vs_argos"] = round(argos["seconds"] / engine_seconds, 2)
+    shutil.rmtree(work, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return
+    print(f"batch: {args.stories} stories, {sentences} sentences, fan-out to {', '.join(LANGS)}")
+    print(f"settings: {json.dumps(settings, ensure_ascii=False)}")
+    print(f"engine: {engine_seconds:.2f} s ({figures['engine_sentences_per_second']} sentences×targets/s)")
+    print(f"raw CTranslate2: {raw_seconds:.2f} s → engine at {figures['ratio_vs_raw_ctranslate2']}× raw speed (goal ≥ 0.9)")
+    if "speedup_vs_argos" in figures:
+        print(f"Argos loop: {figures['argos_seconds']} s → speedup {figures['speedup_vs_argos']}× (goal ≥ 6)")
+        print("  (Argos's sentencizer replaced by Ulak's splitter: Argos's own needs a downloaded model)")
+    print(f"correction of 1 of 20 sentences: {figures['correction_cost_ratio']:.1%} of the first translation (goal ≤ 10%)")
+    print(f"model load: {figures['load_seconds']} s per package; RSS with 8 loaded: {figures['rss_mb_8_models']} MB (goal ≤ 1200)")
+
+
+if __name__ == "__main__":
+    main()
