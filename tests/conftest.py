@@ -14,6 +14,9 @@ import pytest
 
 from tests.fixtures.databases import PostgresTemplate, SqliteTemplate
 
+# Synthetic translation packages and the S3 server, for every part of the suite.
+pytest_plugins = ["tests.fixtures.models", "tests.fixtures.s3_server"]
+
 # Read before the autouse fixture below clears the environment of every test.
 POSTGRES_URL = os.environ.get("ULAK_TEST_DATABASE_URL")
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from hub.jobs.worker import TranslationWorker, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
 from tests.fixtures.hub import HubHarness, make_settings, story
-from tests.fixtures.models import installed_models_dir, synthetic_archives  # noqa: F401  (fixtures)
 from translation.packages import install_archive
 
 SCHEMA = Path(__file__).parents[3] / "shared" / "ninjs" / "ninjs-schema_3.1.json"
@@ -23,7 +22,7 @@ BODY = "Bakıda beynəlxalq media forumu açılıb. Forumda 40 ölkədən jurnal
 
 
 @pytest.fixture
-def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:  # noqa: F811
+def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
     settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, models_dir=installed_models_dir, worker_poll_seconds=0.01)
     with HubHarness.start(settings) as harness:
         yield harness
@@ -124,7 +123,7 @@ def test_kill_reaches_every_language_and_cancels_pending_jobs(translating_hub: H
 
 
 def test_missing_model_blocks_then_unblocks_when_installed(
-    database_url: str, tmp_path: Path, synthetic_archives: dict[str, Path]  # noqa: F811
+    database_url: str, tmp_path: Path, synthetic_archives: dict[str, Path]
 ) -> None:
     models = tmp_path / "models"
     models.mkdir()
