@@ -38,4 +38,3 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
 
 PushCaller = Annotated[Principal, Depends(require_scope("push"))]
 PullCaller = Annotated[Principal, Depends(require_scope("pull"))]
-AnyCaller = Annotated[Principal, Depends(get_principal)]

@@ -154,7 +154,7 @@ class TranslationWorker:
             for item in runnable:
                 self.process([item])
             return
-        for item, result in zip(runnable, results):
+        for item, result in zip(runnable, results, strict=True):
             self._record(item, result)
         if self.metrics is not None:
             self.metrics.observe_batch(self.engine, seconds=(self.runtime.clock() - now).total_seconds())
@@ -164,7 +164,7 @@ class TranslationWorker:
         # sentences, same source→en hop) and of every story in the batch.
         docs = [Document(c.job.source_lang, (c.job.target_lang,), fields_of(c.original)) for c in batch]
         outcomes = self.engine.translate_documents(docs)
-        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes)]
+        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
 
     def _record(self, item: Claimed, result: TargetResult) -> None:
         if isinstance(result.error, UnsupportedLanguagePair):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from hub.deps import AnyCaller, PullCaller, PushCaller, RuntimeDep
+from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.stories import service
 from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, VersionList
 
@@ -50,14 +50,12 @@ def list_versions(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Ver
 
 
 @router.post("/{story_id}/kill", response_model=StatusChanged, summary="Kill a story (pubStatus canceled)")
-def kill_story(runtime: RuntimeDep, caller: AnyCaller, story_id: str) -> StatusChanged:
-    caller.require("push")
+def kill_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
     story = service.change_status(runtime, caller, story_id, "canceled")
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)
 
 
 @router.post("/{story_id}/withhold", response_model=StatusChanged, summary="Withhold a story")
-def withhold_story(runtime: RuntimeDep, caller: AnyCaller, story_id: str) -> StatusChanged:
-    caller.require("push")
+def withhold_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
     story = service.change_status(runtime, caller, story_id, "withheld")
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)

@@ -17,7 +17,7 @@ from hub.feed import repository as feed_repo
 from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
-from hub.stories.ninjs import build_original, content_hash, present
+from hub.stories.ninjs import build_original, content_hash, present, story_uri
 from hub.stories.schemas import StoryCreate, StoryPushed, VersionList, VersionRead
 from storage import StorageError
 from storage.layout import story_key
@@ -124,8 +124,6 @@ def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> N
 
 
 def _pushed(story: Story, version: int) -> StoryPushed:
-    from hub.stories.ninjs import story_uri
-
     return StoryPushed(
         id=story.id, version=version, uri=story_uri(story.id, story.source_lang), language=story.source_lang, status=story.pub_status
     )
