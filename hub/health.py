@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import text
-from starlette.concurrency import iterate_in_threadpool
 
 from hub.deps import RuntimeDep
 from hub.errors import Forbidden, NotFound, StorageUnavailable
+from hub.streaming import stream_object
 from storage import ObjectNotFound, StorageError
 
 router = APIRouter(tags=["health"])
@@ -54,12 +54,4 @@ def presigned_object(
         raise NotFound(f"no object {key!r}") from None
     except StorageError as exc:
         raise StorageUnavailable(str(exc)) from exc
-
-    async def body():  # type: ignore[no-untyped-def]
-        try:
-            async for chunk in iterate_in_threadpool(iter(stream)):
-                yield chunk
-        finally:
-            stream.close()
-
-    return StreamingResponse(body(), media_type=stream.info.content_type or "application/octet-stream")
+    return stream_object(stream, media_type=stream.info.content_type or "application/octet-stream")

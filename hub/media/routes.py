@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
 from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.errors import PayloadTooLarge
 from hub.media import service
+from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 
@@ -69,13 +70,10 @@ def media_link(
 @router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
     row, stream = service.open_media(runtime, sha256)
-
-    async def body():  # type: ignore[no-untyped-def]
-        try:
-            async for chunk in iterate_in_threadpool(iter(stream)):
-                yield chunk
-        finally:
-            stream.close()
-
-    headers = {"Content-Length": str(row.size), "ETag": f'"{row.sha256}"', "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=31536000, immutable"}
-    return StreamingResponse(body(), media_type=row.content_type, headers=headers)
+    headers = {
+        "Content-Length": str(row.size),
+        "ETag": f'"{row.sha256}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "public, max-age=31536000, immutable",  # content-addressed: never changes
+    }
+    return stream_object(stream, media_type=row.content_type, headers=headers)
