@@ -52,7 +52,7 @@ BASE_CODE = "translate-base_en"
 
 def ensure_base_package(cache_dir: Path) -> Path:
     """The real-size package, built once (≈ a minute) and kept unpacked under the data dir."""
-    base = cache_dir / "argos-size-base-v2"
+    base = cache_dir / "argos-size-base-v3"
     if (base / "model" / "model.bin").is_file():
         return base
     started = time.perf_counter()

@@ -146,9 +146,9 @@ def build_ctranslate2_model(
 
     spec = transformer_spec.TransformerSpec.from_config(shape.layers, shape.heads)
     encoder, decoder = spec.encoder, spec.decoder
-    # One matrix for source embeddings, target embeddings and output projection, as in
-    # OpenNMT-py models trained with a shared vocabulary (share_embeddings and
-    # share_decoder_embeddings): CTranslate2 stores and loads it once.
+    # One matrix for source and target embeddings, as OpenNMT-py's share_embeddings does
+    # with a shared vocabulary: CTranslate2 stores and loads it once. (Tying the output
+    # projection too halved decoding speed on CPU here, so it keeps its own weights.)
     embeddings = rng.normal(0.0, d**-0.5, (v, d)).astype(np.float32)
     encoder.embeddings[0].weight = embeddings
     decoder.embeddings.weight = embeddings
@@ -166,13 +166,16 @@ def build_ctranslate2_model(
         linear(layer.ffn.linear_1, d, shape.ffn)
     norm(encoder.layer_norm)
     norm(decoder.layer_norm)
-    decoder.projection.weight = embeddings
+    linear(decoder.projection, v, d)
     bias = np.zeros(v, np.float32)
     bias[vocabulary.index("</s>")] = eos_bias
     # Specials and language tokens must never be generated: an output that contains them
-    # would look like a leaked prefix, which is exactly what the tests check for.
+    # would look like a leaked prefix, which is exactly what the tests check for. Neither
+    # may the filler pieces that pad a vocabulary to size: SentencePiece does not know them,
+    # so a pivot's English would re-tokenize into many more pieces than the model produced.
+    real_size = len(model_vocabulary(sp_model))
     for index, token in enumerate(vocabulary):
-        if token in ("<unk>", "<blank>", "<s>") or (token.startswith("__") and token.endswith("__")):
+        if token in ("<unk>", "<blank>", "<s>") or (token.startswith("__") and token.endswith("__")) or index >= real_size:
             bias[index] = -30.0
     decoder.projection.bias = bias
 
