@@ -220,7 +220,7 @@ def test_models_keep_unknown_fields_round_trip() -> None:
             "language": "tr",
             "headlines": [{"role": "main", "value": "Başlık", "contentType": "text/plain"}],
             "bodies": [{"role": "main", "contentType": "text/html", "value": "<p>a</p>", "wordCount": 1}],
-            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+            "digitalSourceType": {"uri": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"},
             "infoSources": [{"name": "ulak-mt", "role": "engine"}],
             "associations": [{"name": "original", "uri": "https://hub/stories/st_1/az", "rel": "translatedFrom", "version": "3"}],
             "versionCreated": "2025-01-01T12:00:00Z",
@@ -229,7 +229,7 @@ def test_models_keep_unknown_fields_round_trip() -> None:
     entry = FeedEntry.model_validate(wire)
     assert (entry.story_id, entry.version, entry.language, entry.pub_status) == ("st_1", 3, "tr", "usable")
     assert entry.item.headline == "Başlık" and entry.item.body == "<p>a</p>"
-    assert entry.item.associations[0].rel == "translatedFrom"
+    assert entry.item.associations[0].rel == "translatedFrom" and entry.item.is_machine_translation
     assert entry.item.version_created == datetime(2025, 1, 1, 12, tzinfo=timezone.utc)
     assert entry.to_json_dict() == wire
 

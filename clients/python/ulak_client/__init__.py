@@ -30,9 +30,11 @@ from .checkpoint import Checkpoint, CheckpointStore, FeedPosition, MemoryCheckpo
 from .models import (
     Association,
     Body,
+    DigitalSourceType,
     FeedEntry,
     FeedPage,
     Headline,
+    InfoSource,
     MediaObject,
     Ninjs,
     PushResult,
@@ -50,6 +52,8 @@ __version__ = "0.1.0"
 __all__ = [
     "APIError",
     "Association",
+    "DigitalSourceType",
+    "InfoSource",
     "AsyncFeed",
     "AsyncUlakClient",
     "AuthenticationError",

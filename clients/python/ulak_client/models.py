@@ -52,6 +52,24 @@ class Rendition(Model):
     size_in_bytes: int | None = None
 
 
+class DigitalSourceType(Model):
+    """How the content was made; machine translations say ``trainedAlgorithmicMedia``."""
+
+    name: str | None = None
+    uri: str | None = None
+    literal: str | None = None
+
+
+class InfoSource(Model):
+    """A party behind the content: the originating agency, or the translation engine
+    (``role`` translator, ``literal`` naming the model packages and versions)."""
+
+    name: str | None = None
+    role: str | None = None
+    uri: str | None = None
+    literal: str | None = None
+
+
 class Association(Model):
     """A linked ninjs object: a media file, or another language version of the story."""
 
@@ -82,8 +100,14 @@ class Ninjs(Model):
     by: str | None = None
     located: str | None = None
     ed_note: str | None = None
-    digital_source_type: str | None = None
+    digital_source_type: DigitalSourceType | None = None
+    info_sources: list[InfoSource] = Field(default_factory=list)
     associations: list[Association] = Field(default_factory=list)
+
+    @property
+    def is_machine_translation(self) -> bool:
+        uri = self.digital_source_type.uri if self.digital_source_type else None
+        return bool(uri and uri.endswith("/trainedAlgorithmicMedia"))
 
     @property
     def headline(self) -> str | None:

@@ -1,0 +1,71 @@
+"""The SDK on a hub whose embedded worker translates (synthetic models): the story
+arrives in every language, and translations() reports what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ulak_client import AsyncUlakClient, UlakClient
+
+from hub.agencies import service as agencies
+from hub.app import create_app
+from hub.runtime import HubRuntime
+from tests.fixtures.databases import SqliteTemplate
+from tests.fixtures.hub import LiveServer, free_port, make_settings
+
+
+@pytest.fixture
+def translating_hub(tmp_path: Path, sqlite_template: SqliteTemplate, installed_models_dir: Path) -> Iterator[tuple[str, str]]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = make_settings(
+        tmp_path, sqlite_template.copy_to(tmp_path / "ulak.db"), public_url=url, models_dir=installed_models_dir, worker_poll_seconds=0.05
+    )
+    runtime = HubRuntime.from_settings(settings)
+    with runtime.write() as session:
+        agencies.create_agency(session, "azertac", name="AZERTAC")
+        key = agencies.create_key(session, "azertac", "push,pull").plaintext
+    with LiveServer(create_app(settings, runtime=runtime), port=port):  # with its embedded worker
+        yield url, key
+    runtime.close()
+
+
+def test_pushed_story_arrives_in_five_languages(translating_hub: tuple[str, str]) -> None:
+    url, key = translating_hub
+    with UlakClient(url, api_key=key) as hub:
+        pushed = hub.push_story(guid="az-1", language="az", headline="Bakıda forum açılıb", body_text="Forum iki gün davam edəcək. Jurnalistlər gəlib.")
+        deadline = time.monotonic() + 60
+        while {t.status for t in hub.translations(pushed.id).translations} != {"done"}:
+            assert time.monotonic() < deadline, hub.translations(pushed.id)
+            time.sleep(0.1)
+        status = hub.translations(pushed.id)
+        assert sorted(t.language for t in status.translations) == ["en", "ru", "tr", "uz"]
+        assert all(t.model and t.model.startswith("translate-") for t in status.translations)
+        for lang in ("tr", "ru", "uz", "en"):
+            entries = list(hub.feed(lang))
+            assert [(e.story_id, e.version, e.language) for e in entries] == [(pushed.id, 1, lang)]
+            item = hub.get_story(pushed.id, lang=lang)
+            assert item.language == lang and item.is_machine_translation
+            assert [s.role for s in item.info_sources] == ["originator", "translator"]
+        assert not hub.get_story(pushed.id).is_machine_translation
+
+
+def test_async_twin_reports_the_same_translations(translating_hub: tuple[str, str]) -> None:
+    url, key = translating_hub
+    with UlakClient(url, api_key=key) as hub:
+        pushed = hub.push_story(guid="az-2", language="az", headline="Xəbər", body_text="Qısa mətn.")
+        deadline = time.monotonic() + 60
+        while {t.status for t in hub.translations(pushed.id).translations} != {"done"}:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        sync_view = hub.translations(pushed.id)
+
+    async def read() -> object:
+        async with AsyncUlakClient(url, api_key=key) as client:
+            return await client.translations(pushed.id)
+
+    assert asyncio.run(read()) == sync_view
