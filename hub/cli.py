@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -36,6 +37,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _log_to_stderr() -> None:
+    """Our own loggers (ulak.*) at INFO; uvicorn configures its own."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("ulak")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+
+
 def _runtime() -> HubRuntime:
     # Building a store makes no network call, so these commands work while S3 is down.
     return HubRuntime.from_settings(Settings())
@@ -51,6 +61,7 @@ def serve(
 
     from hub.app import create_app
 
+    _log_to_stderr()
     settings = Settings()
     try:
         runtime = HubRuntime.from_settings(settings)
@@ -75,12 +86,10 @@ def serve(
 @app.command()
 def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in this process")] = 1) -> None:
     """Run translation workers against the configured database (any number of them)."""
-    import logging
-
     from hub.db import check_schema
     from hub.jobs.runner import EmbeddedWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     settings = Settings()
     runtime = HubRuntime.from_settings(settings)
     try:
