@@ -54,6 +54,11 @@ def append_entries(
     embargo, only its own agency sees the entries; the rest of the feed gets them
     when the embargo is released. Call this last in a transaction."""
     embargoed = story.embargoed_until is not None and story.embargoed_until > now
+    if not embargoed and story.embargoed_until is not None and story.embargo_released_at is None:
+        # The embargo passed but nobody has announced it yet: do it now, or the release
+        # would later announce these languages a second time.
+        skip = languages if version == story.current_version else ()
+        release_embargo(session, story, now=now, skip=skip)
     take_feed_lock(session)
     entries = [
         FeedEntry(
@@ -77,9 +82,10 @@ def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
     return list(session.scalars(query))
 
 
-def release_embargo(session: Session, story: Story, *, now: datetime) -> None:
-    """The embargo has passed: announce the current version, in every language it has,
-    to everyone but the owner (who has seen it all along)."""
+def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequence[str] = ()) -> None:
+    """The embargo has passed: announce the current version, in every language it has
+    (but ``skip``, about to be announced anyway), to everyone but the owner (who has
+    seen it all along)."""
     languages = session.scalars(
         select(LanguageVersion.language).where(
             LanguageVersion.story_id == story.id, LanguageVersion.version == story.current_version
@@ -97,6 +103,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime) -> None:
             created_at=now,
         )
         for lang in languages
+        if lang not in skip
     )
     story.embargo_released_at = now
     session.flush()

@@ -199,3 +199,23 @@ def test_queue_and_metrics(translating_hub: HubHarness, worker: TranslationWorke
     with hub.runtime.read() as session:
         assert session.scalar(select(func.count()).select_from(LanguageVersion)) == 5
         assert session.scalar(select(func.count()).select_from(FeedEntry)) == 5
+
+
+def test_translation_finished_after_an_unannounced_embargo_is_seen_once(translating_hub: HubHarness, worker: TranslationWorker) -> None:
+    """The embargo passes, a worker publishes a translation before any feed read has
+    released the story: partners still see each language exactly once."""
+    from datetime import UTC, datetime, timedelta
+
+    hub = translating_hub
+    key = hub.agency("azertac")
+    reader = hub.agency("trt", scopes="pull")
+    now = datetime.now(UTC)
+    hub.runtime.clock = lambda: now
+    until = now + timedelta(minutes=5)
+    pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY, embargoedUntil=until.isoformat()), headers=hub.auth(key)).json()
+    hub.runtime.clock = lambda: until + timedelta(seconds=1)
+    worker.run_until_idle()
+    for lang in ("az", *TARGETS):
+        seen = [(e["storyId"], e["version"]) for e in feed(hub, reader, lang)]
+        assert seen == [(pushed["id"], 1)], lang
+        assert [(e["storyId"], e["version"]) for e in feed(hub, key, lang)] == [(pushed["id"], 1)], lang
