@@ -2,9 +2,12 @@
 
 A batch of documents is segmented into sentences, every (document, target) gets a route,
 and the routes are executed hop by hop: all sentences that need the same package in the
-same direction — across fields, documents and targets — go through one deduplicated
-``translate_batch``. A pivot's first hop (source → en) is shared by every target, so it
-runs once. The translation memory is consulted before any model runs.
+same direction — across fields, documents and targets — are translated together, once.
+A pivot's first hop (source → en) is shared by every target, so it runs once; a hop that
+some routes take first and others second (en → tr for English stories and for pivots)
+waits until it has all its sentences. The translation memory is consulted before any
+model runs. The hops that are ready together run side by side: their length-sorted
+batches share the model pool's CPU workers.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from translation.errors import TranslationError
-from translation.inference import DecodingOptions, ModelPool
+from translation.inference import (
+    DecodingOptions,
+    LoadedModel,
+    ModelPool,
+    release_memory,
+    token_batches,
+)
 from translation.markup import segment_html
 from translation.memory import TranslationMemory
 from translation.packages import PackageInfo, installed_packages
@@ -55,7 +64,8 @@ class EngineStats:
     sentences_requested: int = 0  # unique sentences per hop, before the memory
     memory_hits: int = 0
     sentences_translated: int = 0  # sentences that actually went through a model
-    model_calls: int = 0
+    model_calls: int = 0  # hops that needed a model (each may be cut into several batches)
+    batches: int = 0  # CTranslate2 batches decoded
 
 
 @dataclass
@@ -65,6 +75,7 @@ class _Job:
     route: Route
     sentences: list[str]
     error: TranslationError | None = None
+    position: int = 0  # index of the next hop of the route
 
 
 class TranslationEngine:
@@ -157,49 +168,94 @@ class TranslationEngine:
         return segment_html(item.text, lang) if item.html else segment_text(item.text, lang)
 
     def _run_hops(self, jobs: list[_Job]) -> None:
-        level = 0
         while True:
-            active = [j for j in jobs if j.error is None and level < len(j.route.hops)]
+            active = [j for j in jobs if j.error is None and j.position < len(j.route.hops)]
             if not active:
-                return
+                break
+            # A hop still ahead in some route waits for it, so that it runs once, on all its
+            # sentences. Routes through the pivot cannot wait on each other in a cycle (a
+            # second hop starts from English, a first hop ends there); the fallback is a guard.
+            later = {hop for job in active for hop in job.route.hops[job.position + 1 :]}
+            ready = [j for j in active if j.route.hops[j.position] not in later] or active
             wanted: dict[Hop, dict[str, None]] = {}
-            for job in active:
-                wanted.setdefault(job.route.hops[level], {}).update(dict.fromkeys(job.sentences))
-            done: dict[Hop, dict[str, str] | TranslationError] = {}
-            for hop, sentences in wanted.items():
-                try:
-                    done[hop] = self._translate_hop(hop, list(sentences))
-                except TranslationError as exc:
-                    done[hop] = exc
-            for job in active:
-                outcome = done[job.route.hops[level]]
+            for job in ready:
+                wanted.setdefault(job.route.hops[job.position], {}).update(dict.fromkeys(job.sentences))
+            done = self._translate_hops({hop: list(sentences) for hop, sentences in wanted.items()})
+            for job in ready:
+                outcome = done[job.route.hops[job.position]]
                 if isinstance(outcome, TranslationError):
                     job.error = outcome
                 else:
                     job.sentences = [outcome[s] for s in job.sentences]
-            level += 1
+                job.position += 1
+        release_memory()
 
-    def _translate_hop(self, hop: Hop, sentences: list[str]) -> dict[str, str]:
-        # Blank "sentences" (layout whitespace) are not worth a model call or a memory row.
-        translated = {s: "" for s in sentences if not s.strip()}
-        pending = [s for s in sentences if s.strip()]
-        self.stats.sentences_requested += len(pending)
-        scope = f"{hop.package.code}@{hop.package.version}:{hop.source_lang}>{hop.target_lang}:{self.options.memory_key()}"
-        if self.memory is not None and pending:
-            hits = self.memory.lookup(scope, pending)
-            self.stats.memory_hits += len(hits)
-            translated |= hits
-            pending = [s for s in pending if s not in hits]
-        if pending:
-            model = self.pool.get(hop.package)
-            outputs = model.translate(pending, hop.source_lang, hop.target_lang, self.options)
-            self.stats.sentences_translated += len(pending)
-            self.stats.model_calls += 1
-            fresh = dict(zip(pending, outputs))
-            if self.memory is not None:
-                self.memory.store(scope, fresh)
-            translated |= fresh
-        return translated
+    def _translate_hops(self, wanted: dict[Hop, list[str]]) -> dict[Hop, dict[str, str] | TranslationError]:
+        """Translate each hop's sentences; hops run side by side, at most ``max_loaded`` at once."""
+        done: dict[Hop, dict[str, str] | TranslationError] = {}
+        pending: dict[Hop, list[str]] = {}
+        for hop, sentences in wanted.items():
+            # Blank "sentences" (layout whitespace) are not worth a model call or a memory row.
+            done[hop] = {s: "" for s in sentences if not s.strip()}
+            todo = [s for s in sentences if s.strip()]
+            self.stats.sentences_requested += len(todo)
+            if self.memory is not None and todo:
+                hits = self.memory.lookup(self._memory_scope(hop), todo)
+                self.stats.memory_hits += len(hits)
+                done[hop] |= hits  # type: ignore[operator]
+                todo = [s for s in todo if s not in hits]
+            if todo:
+                pending[hop] = todo
+        hops = list(pending)
+        group = self.pool.max_loaded  # the models of a group are all held while it runs
+        for start in range(0, len(hops), group):
+            models: dict[Hop, LoadedModel] = {}
+            for hop in hops[start : start + group]:
+                try:
+                    models[hop] = self.pool.get(hop.package)
+                except TranslationError as exc:
+                    done[hop] = exc
+            for hop, fresh in self._decode({hop: pending[hop] for hop in models}, models).items():
+                if self.memory is not None:
+                    self.memory.store(self._memory_scope(hop), fresh)
+                done[hop] |= fresh  # type: ignore[operator]
+        return done
+
+    def _decode(self, pending: dict[Hop, list[str]], models: dict[Hop, LoadedModel]) -> dict[Hop, dict[str, str]]:
+        """One task per batch of every hop, longest first, all on the pool's workers."""
+        total = sum(len(sentences) for sentences in pending.values())
+        tasks, slots = [], []
+        for hop, sentences in pending.items():
+            model = models[hop]
+            source = model.tokenize(sentences, hop.source_lang)
+            # Enough batches overall for every worker, shared out by each hop's size.
+            share = -(-self.pool.workers * len(sentences) // total)
+            for batch in token_batches([len(t) for t in source], self.options.max_batch_tokens, min_batches=share):
+                tokens = [source[i] for i in batch]
+                size = len(tokens) * max(len(t) for t in tokens)
+                tasks.append((size, len(slots), model, tokens, hop.target_lang))
+                slots.append((hop, batch))
+        tasks.sort(key=lambda task: (-task[0], task[1]))
+        outputs = self.pool.run(
+            [
+                lambda model=model, tokens=tokens, target=target: model.translate_tokens(
+                    tokens, target, self.options, single_batch=True
+                )
+                for _, _, model, tokens, target in tasks
+            ]
+        )
+        results: dict[Hop, dict[str, str]] = {hop: {} for hop in pending}
+        for (_, slot, model, _, _), pieces in zip(tasks, outputs):
+            hop, batch = slots[slot]
+            for index, hypothesis in zip(batch, pieces):
+                results[hop][pending[hop][index]] = model.detokenize(hypothesis)
+        self.stats.model_calls += len(pending)
+        self.stats.batches += len(tasks)
+        self.stats.sentences_translated += total
+        return results
+
+    def _memory_scope(self, hop: Hop) -> str:
+        return f"{hop.package.code}@{hop.package.version}:{hop.source_lang}>{hop.target_lang}:{self.options.memory_key()}"
 
     def close(self) -> None:
         self.pool.close()
