@@ -283,10 +283,25 @@ def process(command: list[str], env: dict[str, str], log_path: Path) -> Iterator
             child.wait()
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (Linux schedstat):
+    how much other work on the machine held this one back."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError):
+            continue  # a thread that just ended, or no schedstat on this kernel
+    return total / 1e9
+
+
 @dataclasses.dataclass
 class HubProcesses:
     base: str
     processes: list[psutil.Process]
+
+    def run_queue_seconds(self) -> float:
+        return sum(run_queue_seconds(p.pid) for p in self.processes)
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the hub's processes: a figure other load on the machine
@@ -393,20 +408,24 @@ def metric(client: httpx.Client, name: str) -> float | None:
 
 
 @contextmanager
-def profiled(path: Path | None, pid: int) -> Iterator[None]:
+def profiled(path: Path | None, pid: int) -> Iterator[dict[str, float]]:
     """py-spy (``pip install py-spy``; not a dependency) sampling the worker's process,
-    as collapsed stacks per thread (``--format raw``)."""
+    as collapsed stacks per thread (``--format raw``); yields a dict that gets the
+    profile's wall time as ``seconds``."""
+    window: dict[str, float] = {}
     if path is None:
-        yield
+        yield window
         return
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     command = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(path), "--threads", "--idle", "--nonblocking", "--rate", "50"]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.monotonic()
     time.sleep(1.0)  # attached before the first push
     try:
-        yield
+        yield window
     finally:
         child.send_signal(signal.SIGINT)  # py-spy writes the file on SIGINT
+        window["seconds"] = time.monotonic() - started
         child.wait(timeout=60)
         log(f"py-spy profile of pid {pid}: {path}")
 
@@ -451,8 +470,8 @@ def run_pipeline(args: argparse.Namespace, hub: HubProcesses, keys: dict[str, st
         batches_before = metric(reader, "ulak_translation_batch_seconds_count")
         sentences_before = metric(reader, "ulak_translation_sentences_total")
 
-        with profiled(args.profile, hub.processes[-1].pid):
-            cpu_before = hub.cpu_seconds()
+        with profiled(args.profile, hub.processes[-1].pid) as profile_window:
+            cpu_before, waited_before = hub.cpu_seconds(), hub.run_queue_seconds()
             log(f"pushing {len(stories)} stories…")
             pushed_at: dict[str, float] = {}
             ids = []
@@ -464,6 +483,7 @@ def run_pipeline(args: argparse.Namespace, hub: HubProcesses, keys: dict[str, st
             push_seconds = time.time() - pushed_at[ids[0]]
             watcher.wait(ids, timeout=args.timeout)
             cpu_seconds = hub.cpu_seconds() - cpu_before
+            waited_seconds = hub.run_queue_seconds() - waited_before
 
         batches_after = metric(reader, "ulak_translation_batch_seconds_count")
         sentences_after = metric(reader, "ulak_translation_sentences_total")
@@ -478,15 +498,21 @@ def run_pipeline(args: argparse.Namespace, hub: HubProcesses, keys: dict[str, st
         "pipeline_seconds": max(done_at.values()) - min(pushed_at.values()),
         "push_seconds": push_seconds,
         "pipeline_cpu_seconds": cpu_seconds,
+        "pipeline_run_queue_seconds": waited_seconds,
         "latencies": latencies,
         "originals": originals,
     }
-    if batches_before is not None and batches_after is not None:  # the embedded worker's metrics
-        figures["worker_batches"] = int(batches_after - batches_before)
-    if sentences_before is not None and sentences_after is not None:
-        figures["worker_sentences_translated"] = int(sentences_after - sentences_before)
+    # Worker counters are per process: the API's /metrics has them for the embedded worker only.
+    if args.worker == "embedded" and None not in (batches_before, batches_after, sentences_before, sentences_after):
+        figures["worker_batches"] = int(batches_after - batches_before)  # type: ignore[operator]
+        figures["worker_sentences_translated"] = int(sentences_after - sentences_before)  # type: ignore[operator]
     if args.profile:
-        figures["worker_thread_profile"] = worker_profile(args.profile)
+        shares = figures["worker_thread_profile"] = worker_profile(args.profile)
+        # The worker's own engine time in this very run (same load as the rest of it):
+        # its share of the worker thread's samples over the profiled wall time.
+        in_hub = shares.get("engine: translate_documents", 0.0) * profile_window["seconds"]
+        figures["engine_seconds_in_hub"] = in_hub
+        figures["overhead_in_run"] = (figures["pipeline_seconds"] - in_hub) / in_hub if in_hub else None
     return figures
 
 
@@ -510,16 +536,17 @@ def run_engine(args: argparse.Namespace, work: Path, models_dir: Path, originals
         engine.translate_documents(worker_jobs(warmup_stories()))
         sentences_before = engine.stats.sentences_translated
         jobs = worker_jobs(originals)
-        cpu = psutil.Process().cpu_times()
+        cpu, waited = psutil.Process().cpu_times(), run_queue_seconds(os.getpid())
         started = time.perf_counter()
         for start in range(0, len(jobs), settings.worker_claim_size):
             results = engine.translate_documents(jobs[start : start + settings.worker_claim_size])
             assert all(r.error is None for result in results for r in result.values())
         seconds = time.perf_counter() - started
-        cpu_after = psutil.Process().cpu_times()
+        cpu_after, waited_after = psutil.Process().cpu_times(), run_queue_seconds(os.getpid())
         return {
             "engine_seconds": seconds,
             "engine_cpu_seconds": cpu_after.user + cpu_after.system - cpu.user - cpu.system,
+            "engine_run_queue_seconds": waited_after - waited,
             "engine_sentences_translated": engine.stats.sentences_translated - sentences_before,
             "engine_batches": -(-len(jobs) // settings.worker_claim_size),
             "jobs": len(jobs),
@@ -575,6 +602,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "pipeline_cpu_seconds": round(pipeline["pipeline_cpu_seconds"], 2),
         "engine_cpu_seconds": round(engine["engine_cpu_seconds"], 2),
         "cpu_overhead": round(cpu_overhead, 4),
+        "pipeline_run_queue_seconds": round(pipeline["pipeline_run_queue_seconds"], 2),
+        "engine_run_queue_seconds": round(engine["engine_run_queue_seconds"], 2),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "push_seconds": round(pipeline["push_seconds"], 2),
         "jobs": engine["jobs"],
@@ -583,6 +612,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "engine_sentences_translated": engine["engine_sentences_translated"],
         "worker_sentences_translated": pipeline.get("worker_sentences_translated"),
         "worker_thread_profile": pipeline.get("worker_thread_profile"),
+        "engine_seconds_in_hub": _rounded(pipeline.get("engine_seconds_in_hub"), 2),
+        "overhead_in_run": _rounded(pipeline.get("overhead_in_run"), 4),
         "total_seconds": round(time.perf_counter() - started, 1),
         "settings": {
             "stories": args.stories,
@@ -603,6 +634,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
 def print_report(report: dict[str, Any]) -> None:
     s = report["settings"]
     print(
@@ -621,11 +656,22 @@ def print_report(report: dict[str, Any]) -> None:
         f"CPU time: hub processes {report['pipeline_cpu_seconds']} s vs engine {report['engine_cpu_seconds']} s "
         f"→ overhead {report['cpu_overhead']:.1%} (load average at the end: {report['load_average_1min']} on {os.cpu_count()} cores)"
     )
-    worker_batches = report["worker_batches"] if report["worker_batches"] is not None else "n/a (separate worker: no metrics endpoint)"
-    print(f"batches: worker {worker_batches}, engine run {report['engine_batches']}; sentences through a model: worker {report['worker_sentences_translated']}, engine run {report['engine_sentences_translated']}")
+    print(
+        f"threads waiting for a CPU (other load on the machine): hub {report['pipeline_run_queue_seconds']} s, "
+        f"engine run {report['engine_run_queue_seconds']} s (thread-seconds)"
+    )
+    unknown = "n/a (a separate worker has no metrics endpoint)"
+    worker_batches = unknown if report["worker_batches"] is None else report["worker_batches"]
+    worker_sentences = unknown if report["worker_sentences_translated"] is None else report["worker_sentences_translated"]
+    print(f"batches: worker {worker_batches}, engine run {report['engine_batches']}; sentences through a model: worker {worker_sentences}, engine run {report['engine_sentences_translated']}")
     if report["worker_thread_profile"]:
         shares = ", ".join(f"{name} {share:.1%}" for name, share in report["worker_thread_profile"].items())
         print(f"worker thread (py-spy, the profiler slows the hub): {shares}")
+        if report["overhead_in_run"] is not None:
+            print(
+                f"same-run estimate: the worker spent ≈ {report['engine_seconds_in_hub']} s in translate_documents "
+                f"→ pipeline overhead {report['overhead_in_run']:.1%} over its own engine time"
+            )
     print(f"translation memory: {s['translation_memory']}")
     print(f"whole run took {report['total_seconds']} s")
 
