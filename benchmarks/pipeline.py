@@ -16,14 +16,11 @@ the five language feeds until every story is in all of them. Measured:
   call, jobs in queue order), through ``TranslationEngine.translate_documents`` built by the
   hub's own ``build_engine`` — same models, threads, beam and decoding length.
 
-Fairness: the hub cannot switch its translation memory off (``build_engine`` always gives
-the engine ``<data_dir>/translation-memory.sqlite3``), so both runs start from an empty
-memory file and both run the same warm-up (one short story per source language, which also
+Fairness: the translation memory is on in both runs, as in production, and each starts from
+an empty memory file; both run the same warm-up (one short story per source language, which also
 loads every model) before the clock starts. Output lengths are fixed (min = max decoding
-length) in both runs. The hub has no setting for that, so the hub subprocesses start through a
-three-line launcher that wraps ``build_engine`` to set ``min_decoding_length`` =
-``max_decoding_length``; ``--decoding-length 0`` runs the plain ``python -m hub`` and the
-engine's defaults instead (outputs then end where the synthetic model puts ``</s>``).
+length, ``ULAK_TRANSLATION_MIN/MAX_DECODING_LENGTH``) in both runs; ``--decoding-length 0``
+keeps the engine's defaults (outputs then end where the synthetic model puts ``</s>``).
 A story's completion time is the hub's own timestamp of its last translation (the
 translation's ``versionCreated``), so the poll interval does not blur the figures.
 
@@ -95,21 +92,6 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 GOAL_OVERHEAD = 0.10
 MULTILINGUAL = SyntheticPackage("en", "uz", languages=("en", "uz"), seed=42)
 
-# Runs the `ulak` CLI with the engine's output length fixed: the hub has no setting for
-# min/max decoding length, and hub/ code is not the benchmark's to change.
-HUB_LAUNCHER = """
-import dataclasses, sys
-from hub.jobs import runner, worker
-length = int(sys.argv[1])
-def build_engine(settings):
-    engine = worker.build_engine(settings)
-    engine.options = dataclasses.replace(engine.options, min_decoding_length=length, max_decoding_length=length)
-    return engine
-runner.build_engine = build_engine
-sys.argv = ["ulak", *sys.argv[2:]]
-from hub.cli import main
-main()
-"""
 
 
 def log(message: str) -> None:
@@ -261,9 +243,7 @@ def create_keys(url: str) -> dict[str, str]:
         engine.dispose()
 
 
-def hub_command(decoding_length: int, *args: str) -> list[str]:
-    if decoding_length:
-        return [sys.executable, "-c", HUB_LAUNCHER, str(decoding_length), *args]
+def hub_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hub", *args]
 
 
@@ -322,13 +302,18 @@ def running_hub(args: argparse.Namespace, data_dir: Path, models_dir: Path, data
         ULAK_TRANSLATION_THREADS=str(args.threads),
         ULAK_EMBEDDED_WORKER="true" if args.worker == "embedded" else "false",
     )
+    if args.decoding_length:  # fixed output length: comparable figures
+        env.update(
+            ULAK_TRANSLATION_MIN_DECODING_LENGTH=str(args.decoding_length),
+            ULAK_TRANSLATION_MAX_DECODING_LENGTH=str(args.decoding_length),
+        )
     base = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
-        serve = hub_command(args.decoding_length, "serve", "--host", "127.0.0.1", "--port", str(port))
+        serve = hub_command("serve", "--host", "127.0.0.1", "--port", str(port))
         hub = stack.enter_context(process(serve, env, data_dir / "hub.log"))
         worker = hub
         if args.worker == "process":
-            worker = stack.enter_context(process(hub_command(args.decoding_length, "worker"), env, data_dir / "worker.log"))
+            worker = stack.enter_context(process(hub_command("worker"), env, data_dir / "worker.log"))
         deadline = time.monotonic() + 60
         while True:
             for child, name in ((hub, "hub.log"), (worker, "worker.log")):
@@ -527,11 +512,9 @@ def run_engine(args: argparse.Namespace, work: Path, models_dir: Path, originals
         _env_file=None, data_dir=data_dir, models_dir=models_dir, translation_threads=args.threads,  # type: ignore[call-arg]
         worker_claim_size=args.claim_size,
     )
-    engine = build_engine(settings)
     if args.decoding_length:
-        engine.options = dataclasses.replace(
-            engine.options, min_decoding_length=args.decoding_length, max_decoding_length=args.decoding_length
-        )
+        settings.translation_min_decoding_length = settings.translation_max_decoding_length = args.decoding_length
+    engine = build_engine(settings)
     with engine:
         engine.translate_documents(worker_jobs(warmup_stories()))
         sentences_before = engine.stats.sentences_translated
@@ -627,7 +610,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "decoding_length": args.decoding_length or "engine default (min 1, max 256)",
             "beam_size": Settings(_env_file=None).translation_beam_size,  # type: ignore[call-arg]
             "compute_type": "int8",
-            "translation_memory": "on in both runs (no hub setting), each starting empty + the same warm-up",
+            "translation_memory": "on in both runs (as in production), each starting empty + the same warm-up",
             "packages": packages,
             "model": "6+6 layers, d_model 512, ffn 2048, 8 heads, shared 50k vocabulary, int8",
         },

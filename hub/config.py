@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     translation_threads: int = 0
     translation_compute_type: str = "int8"
     translation_max_loaded_models: int = 8
+    translation_max_decoding_length: int = 256
+    translation_min_decoding_length: int = 1
+    translation_memory: bool = Field(default=True, description="reuse sentences already translated by the same model")
     translation_max_chars: int = Field(default=200_000, description="longer stories fail instead of hogging a worker")
 
     # worker

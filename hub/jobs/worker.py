@@ -43,11 +43,13 @@ MAX_BACKOFF_SECONDS = 300.0
 def build_engine(settings: Settings) -> TranslationEngine:
     return TranslationEngine(
         settings.resolved_models_dir,
-        memory_path=settings.translation_memory_path,
+        memory_path=settings.translation_memory_path if settings.translation_memory else None,
         beam_size=settings.translation_beam_size,
         threads=settings.translation_threads,
         compute_type=settings.translation_compute_type,
         max_loaded_models=settings.translation_max_loaded_models,
+        min_decoding_length=settings.translation_min_decoding_length,
+        max_decoding_length=settings.translation_max_decoding_length,
     )
 
 
