@@ -91,7 +91,7 @@ class TranslationEngine:
         length_penalty: float = 0.2,
         max_decoding_length: int = 256,
         min_decoding_length: int = 1,
-        max_batch_tokens: int = 1024,
+        max_batch_tokens: int = DecodingOptions.max_batch_tokens,
     ) -> None:
         self.packages_dir = Path(packages_dir)
         self.options = DecodingOptions(

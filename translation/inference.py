@@ -5,8 +5,9 @@ a worker serving many pairs does not hold every model in memory.
 
 CPU time is spent as ``threads`` single-threaded workers rather than one multi-threaded
 call: measured on the 2-core benchmark machine with Argos-size models, two batches decoded
-side by side (``intra_threads=1`` each) beat one batch on two intra-op threads by ~1.5×,
-and even one sentence decoded no slower on one thread than on two. So the caller cuts its
+side by side (``intra_threads=1`` each) ran ~35 sentences/s where one batch at a time on
+two intra-op threads ran ~18, and one sentence alone decoded faster on one thread (~210 ms)
+than on two (~280 ms). So the caller cuts its
 work into length-sorted batches (``token_batches``) and runs them — across models, for
 the independent hops of a pivot fan-out — on a shared pool of ``threads`` workers
 (``ModelPool.run``). Each translator has ``threads`` CTranslate2 workers sharing one copy
@@ -41,9 +42,10 @@ class DecodingOptions:
     length_penalty: float = 0.2
     max_decoding_length: int = 256
     min_decoding_length: int = 1
-    # Source tokens per batch: ~80 news sentences. Per-worker throughput was flat from ~30
-    # to ~80 sentences and fell beyond; larger batches mostly grow the working memory.
-    max_batch_tokens: int = 1024
+    # Padded source tokens per batch (20-40 news sentences). With Argos-size models on 2
+    # workers, 384-768 ran at the same speed, 1024 ~5% and 256 ~7% slower; each batch in
+    # flight holds ~150-250 MB of activations, so larger batches mostly cost memory.
+    max_batch_tokens: int = 512
     compute_type: str = "int8"
 
     def memory_key(self) -> str:
@@ -170,14 +172,15 @@ def _limit_malloc_arenas(workers: int) -> None:
     """Cap glibc's malloc arenas for the translators' threads (once per process).
 
     glibc gives every new thread its own arena, and an arena keeps the freed per-step
-    buffers of a batch (logits over a 50k vocabulary are tens of MB per batch). With one
-    thread per worker per loaded model, RSS grew by ~2 GB over 8 Argos-size models in a
-    measurement here; with at most ``2 × workers`` arenas it grew by ~0.6 GB at the same speed.
+    buffers of a batch (logits over a 50k vocabulary are tens of MB per batch). With a
+    worker thread per worker per loaded model, RSS grew by ~2 GB over 8 Argos-size models
+    in a measurement here; with as many arenas as workers, by ~0.6 GB at the same speed
+    (the workers' allocations are a few large blocks per decoding step: no lock contention).
     """
     global _arenas_limited
     if _arenas_limited or _libc is None or not hasattr(_libc, "mallopt"):
         return
-    _libc.mallopt(_M_ARENA_MAX, 2 * workers)
+    _libc.mallopt(_M_ARENA_MAX, workers)
     _arenas_limited = True
 
 
