@@ -79,6 +79,12 @@ class _Job:
 
 
 class TranslationEngine:
+    """Translates documents with the packages installed in ``packages_dir``.
+
+    ``threads`` is the number of CPU workers (0: one per available CPU); each decodes one
+    batch at a time on one thread. ``max_batch_tokens`` caps a batch's padded source tokens.
+    """
+
     def __init__(
         self,
         packages_dir: Path,

@@ -165,11 +165,11 @@ def token_batches(lengths: Sequence[int], max_tokens: int, *, min_batches: int =
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None) if os.name == "posix" else None
 _M_ARENA_MAX = -8  # glibc mallopt parameter
-_arenas_limited = False
+_arena_cap = 0
 
 
 def _limit_malloc_arenas(workers: int) -> None:
-    """Cap glibc's malloc arenas for the translators' threads (once per process).
+    """Cap glibc's malloc arenas for the translators' threads (raised, never lowered, per process).
 
     glibc gives every new thread its own arena, and an arena keeps the freed per-step
     buffers of a batch (logits over a 50k vocabulary are tens of MB per batch). With a
@@ -177,11 +177,11 @@ def _limit_malloc_arenas(workers: int) -> None:
     in a measurement here; with as many arenas as workers, by ~0.6 GB at the same speed
     (the workers' allocations are a few large blocks per decoding step: no lock contention).
     """
-    global _arenas_limited
-    if _arenas_limited or _libc is None or not hasattr(_libc, "mallopt"):
+    global _arena_cap
+    if workers <= _arena_cap or _libc is None or not hasattr(_libc, "mallopt"):
         return
     _libc.mallopt(_M_ARENA_MAX, workers)
-    _arenas_limited = True
+    _arena_cap = workers
 
 
 def release_memory() -> None:
