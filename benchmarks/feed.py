@@ -62,6 +62,7 @@ from hub.runtime import HubRuntime  # noqa: E402
 from hub.stories.ninjs import build_original  # noqa: E402
 from hub.stories.schemas import StoryCreate  # noqa: E402
 from storage.layout import story_key  # noqa: E402
+from tests.fixtures.hub import wait_for_hub  # noqa: E402
 
 PAGE = 100
 LANGUAGE = "az"
@@ -113,8 +114,8 @@ def document_template() -> str:
         version_created=moment, first_created=moment, agency_code=AGENCY, agency_name="Bench Agency",
     )
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace("%", "%%")
-    for placeholder, field in (("STORYID", "id"), ("GUID", "guid"), ("NUMBER", "n"), ("2001-02-03T04:05:06Z", "iso")):
-        raw = raw.replace(placeholder, f"%({field})s")
+    for placeholder, name in (("STORYID", "id"), ("GUID", "guid"), ("NUMBER", "n"), ("2001-02-03T04:05:06Z", "iso")):
+        raw = raw.replace(placeholder, f"%({name})s")
     return raw
 
 
@@ -268,18 +269,7 @@ def hub_server(database_url: str, workdir: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the hub exited ({process.returncode}):\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the hub did not answer within 60 s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
+        wait_for_hub(base, {"the hub": (process, log_path)})
         yield base
     finally:
         process.terminate()

@@ -73,6 +73,7 @@ from hub.config import Settings
 from hub.db import make_engine, make_session_factory, upgrade
 from hub.jobs.documents import fields_of
 from hub.jobs.worker import build_engine
+from tests.fixtures.hub import wait_for_hub
 from translation import Document, synthetic
 from translation.packages import install_archive, read_package
 from translation.synthetic import (
@@ -314,19 +315,7 @@ def running_hub(args: argparse.Namespace, data_dir: Path, models_dir: Path, data
         worker = hub
         if args.worker == "process":
             worker = stack.enter_context(process(hub_command("worker"), env, data_dir / "worker.log"))
-        deadline = time.monotonic() + 60
-        while True:
-            for child, name in ((hub, "hub.log"), (worker, "worker.log")):
-                if child.poll() is not None:
-                    raise RuntimeError(f"{name} process exited ({child.returncode}):\n{(data_dir / name).read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the hub did not answer within 60 s:\n{(data_dir / 'hub.log').read_text()[-3000:]}")
-            time.sleep(0.1)
+        wait_for_hub(base, {"hub": (hub, data_dir / "hub.log"), "worker": (worker, data_dir / "worker.log")})
         # The worker's process last: that is the one --profile samples.
         yield HubProcesses(base, [psutil.Process(child.pid) for child in dict.fromkeys([hub, worker])])
 

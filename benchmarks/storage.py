@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 
 from storage import LocalObjectStore, ObjectStore, S3ObjectStore  # noqa: E402
 from storage.layout import media_key  # noqa: E402
+from tests.fixtures.hub import wait_for_hub  # noqa: E402
 from tests.fixtures.s3_server import S3Server, free_ports  # noqa: E402
 
 MB = 1_000_000
@@ -119,17 +120,7 @@ class Hub:
         return done.stdout
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"hub exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"hub not ready:\n{self.log_path.read_text()[-3000:]}")
+        wait_for_hub(self.url, {"hub": (self.process, self.log_path)}, path="/readyz")
 
     def stop(self) -> None:
         self.process.terminate()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
-from tests.fixtures.hub import free_port
+from tests.fixtures.hub import free_port, wait_for_hub
 
 runner = CliRunner()
 
@@ -69,15 +67,7 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "ulak serve did not come up"
-            time.sleep(0.1)
+        wait_for_hub(f"http://127.0.0.1:{port}", {"ulak serve": (process, None)}, path="/readyz", timeout=30)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
