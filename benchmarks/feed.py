@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -49,7 +48,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from hub.agencies import service as agencies  # noqa: E402
@@ -62,7 +61,8 @@ from hub.runtime import HubRuntime  # noqa: E402
 from hub.stories.ninjs import build_original  # noqa: E402
 from hub.stories.schemas import StoryCreate  # noqa: E402
 from storage.layout import story_key  # noqa: E402
-from tests.fixtures.hub import wait_for_hub  # noqa: E402
+from tests.fixtures.databases import scratch_postgres_database  # noqa: E402
+from tests.fixtures.hub import free_port, wait_for_hub  # noqa: E402
 
 PAGE = 100
 LANGUAGE = "az"
@@ -227,30 +227,14 @@ def database(backend: str, count: int, workdir: Path, postgres_url: str) -> Iter
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    name = f"ulak_bench_feed_{os.getpid()}_{count}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres_database(postgres_url, f"ulak_bench_feed_{os.getpid()}_{count}") as url:
         upgrade(url)
         agency_id, key = create_agencies(url)
         load_postgres(url, count, agency_id)
         yield url, key
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # ---------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -65,14 +65,13 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from hub.agencies import service as agencies
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory, upgrade
 from hub.jobs.documents import fields_of
 from hub.jobs.worker import build_engine
+from tests.fixtures.databases import scratch_postgres_database
 from tests.fixtures.hub import wait_for_hub
 from translation import Document, synthetic
 from translation.packages import install_archive, read_package
@@ -213,19 +212,9 @@ def database(postgres_url: str | None, data_dir: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    name = f"ulak_bench_pipeline_{os.getpid()}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_postgres_database(postgres_url, f"ulak_bench_pipeline_{os.getpid()}") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def create_keys(url: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ulak_client import AsyncUlakClient, UlakClient
+from ulak_client import AsyncUlakClient, StoryTranslations, UlakClient
 
 from hub.agencies import service as agencies
 from hub.app import create_app
@@ -34,15 +34,21 @@ def translating_hub(tmp_path: Path, sqlite_template: SqliteTemplate, installed_m
     runtime.close()
 
 
+def wait_until_translated(hub: UlakClient, story_id: str, timeout: float = 60) -> StoryTranslations:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = hub.translations(story_id)
+        if {t.status for t in status.translations} == {"done"}:
+            return status
+        assert time.monotonic() < deadline, status
+        time.sleep(0.1)
+
+
 def test_pushed_story_arrives_in_five_languages(translating_hub: tuple[str, str]) -> None:
     url, key = translating_hub
     with UlakClient(url, api_key=key) as hub:
         pushed = hub.push_story(guid="az-1", language="az", headline="Bakıda forum açılıb", body_text="Forum iki gün davam edəcək. Jurnalistlər gəlib.")
-        deadline = time.monotonic() + 60
-        while {t.status for t in hub.translations(pushed.id).translations} != {"done"}:
-            assert time.monotonic() < deadline, hub.translations(pushed.id)
-            time.sleep(0.1)
-        status = hub.translations(pushed.id)
+        status = wait_until_translated(hub, pushed.id)
         assert sorted(t.language for t in status.translations) == ["en", "ru", "tr", "uz"]
         assert all(t.model and t.model.startswith("translate-") for t in status.translations)
         for lang in ("tr", "ru", "uz", "en"):
@@ -58,11 +64,7 @@ def test_async_twin_reports_the_same_translations(translating_hub: tuple[str, st
     url, key = translating_hub
     with UlakClient(url, api_key=key) as hub:
         pushed = hub.push_story(guid="az-2", language="az", headline="Xəbər", body_text="Qısa mətn.")
-        deadline = time.monotonic() + 60
-        while {t.status for t in hub.translations(pushed.id).translations} != {"done"}:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        sync_view = hub.translations(pushed.id)
+        sync_view = wait_until_translated(hub, pushed.id)
 
     async def read() -> object:
         async with AsyncUlakClient(url, api_key=key) as client:
