@@ -110,8 +110,14 @@ def document_template() -> str:
     }
     moment = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
     doc = build_original(
-        StoryCreate.model_validate(submitted), submitted, story_id="STORYID", version=1,
-        version_created=moment, first_created=moment, agency_code=AGENCY, agency_name="Bench Agency",
+        StoryCreate.model_validate(submitted),
+        submitted,
+        story_id="STORYID",
+        version=1,
+        version_created=moment,
+        first_created=moment,
+        agency_code=AGENCY,
+        agency_name="Bench Agency",
     )
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace("%", "%%")
     for placeholder, name in (("STORYID", "id"), ("GUID", "guid"), ("NUMBER", "n"), ("2001-02-03T04:05:06Z", "iso")):
@@ -242,14 +248,15 @@ def hub_server(database_url: str, workdir: Path) -> Iterator[str]:
     """``ulak serve`` in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ULAK_")}
-    env.update(
-        ULAK_DATABASE_URL=database_url, ULAK_DATA_DIR=str(workdir / "hub-data"), ULAK_EMBEDDED_WORKER="false"
-    )
+    env.update(ULAK_DATABASE_URL=database_url, ULAK_DATA_DIR=str(workdir / "hub-data"), ULAK_EMBEDDED_WORKER="false")
     log_path = workdir / "hub.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -388,13 +395,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for target in targets:
                     feed, health = summary(target.feed), summary(target.health)
                     row = {
-                        "backend": backend, "stories": target.count, "load_seconds": round(loads[target.count], 1),
-                        "feed_ms": feed, "healthz_ms": health, "page_bytes": target.page_bytes,
+                        "backend": backend,
+                        "stories": target.count,
+                        "load_seconds": round(loads[target.count], 1),
+                        "feed_ms": feed,
+                        "healthz_ms": health,
+                        "page_bytes": target.page_bytes,
                         "ratio_p50": round(feed["p50"] / health["p50"], 2),
                         "ratio_p99": round(feed["p99"] / health["p99"], 2),
                     }
                     if args.explain:
-                        row["explain"] = explain(urls[target.count], Path(tmp) / f"{backend}-{target.count}", target.count)
+                        row["explain"] = explain(
+                            urls[target.count], Path(tmp) / f"{backend}-{target.count}", target.count
+                        )
                     results.append(row)
     goals = []
     for backend in args.backends:
@@ -402,25 +415,55 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         small, large = min(rows, key=lambda r: r["stories"]), max(rows, key=lambda r: r["stories"])
         growth = large["feed_ms"]["p99"] / small["feed_ms"]["p99"]
         goals.append(
-            {"backend": backend, "small": small["stories"], "large": large["stories"],
-             "p99_growth": round(growth, 2), "p50_growth": round(large["feed_ms"]["p50"] / small["feed_ms"]["p50"], 2),
-             "goal": GOAL_RATIO, "met": growth <= GOAL_RATIO}
+            {
+                "backend": backend,
+                "small": small["stories"],
+                "large": large["stories"],
+                "p99_growth": round(growth, 2),
+                "p50_growth": round(large["feed_ms"]["p50"] / small["feed_ms"]["p50"], 2),
+                "goal": GOAL_RATIO,
+                "met": growth <= GOAL_RATIO,
+            }
         )
-    return {"benchmark": "feed", "page_size": PAGE, "language": LANGUAGE, "requests": args.requests,
-            "warmup": args.warmup, "results": results, "goals": goals}
+    return {
+        "benchmark": "feed",
+        "page_size": PAGE,
+        "language": LANGUAGE,
+        "requests": args.requests,
+        "warmup": args.warmup,
+        "results": results,
+        "goals": goals,
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
     console = Console(width=max(Console().width, 110))  # the table is wider than a pipe's 80 columns
-    table = Table(title=f"GET /v1/feed?limit={report['page_size']} at random cursors vs GET /healthz ({report['requests']} each, ms)")
-    for column in ("backend", "stories", "load s", "feed p50", "feed p99", "healthz p50", "healthz p99", "p50 ×", "p99 ×"):
+    table = Table(
+        title=f"GET /v1/feed?limit={report['page_size']} at random cursors vs GET /healthz ({report['requests']} each, ms)"
+    )
+    for column in (
+        "backend",
+        "stories",
+        "load s",
+        "feed p50",
+        "feed p99",
+        "healthz p50",
+        "healthz p99",
+        "p50 ×",
+        "p99 ×",
+    ):
         table.add_column(column, justify="left" if column == "backend" else "right")
     for r in report["results"]:
         table.add_row(
-            r["backend"], f"{r['stories']:,}", f"{r['load_seconds']:.0f}",
-            f"{r['feed_ms']['p50']:.1f}", f"{r['feed_ms']['p99']:.1f}",
-            f"{r['healthz_ms']['p50']:.2f}", f"{r['healthz_ms']['p99']:.2f}",
-            f"{r['ratio_p50']:.1f}", f"{r['ratio_p99']:.1f}",
+            r["backend"],
+            f"{r['stories']:,}",
+            f"{r['load_seconds']:.0f}",
+            f"{r['feed_ms']['p50']:.1f}",
+            f"{r['feed_ms']['p99']:.1f}",
+            f"{r['healthz_ms']['p50']:.2f}",
+            f"{r['healthz_ms']['p99']:.2f}",
+            f"{r['ratio_p50']:.1f}",
+            f"{r['ratio_p99']:.1f}",
         )
     console.print(table)
     for g in report["goals"]:

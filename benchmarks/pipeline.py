@@ -93,7 +93,6 @@ GOAL_OVERHEAD = 0.10
 MULTILINGUAL = SyntheticPackage("en", "uz", languages=("en", "uz"), seed=42)
 
 
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -142,7 +141,10 @@ def install_models(cache_dir: Path, models_dir: Path) -> list[str]:
         shutil.copytree(base, package_dir, copy_function=os.link)
         (package_dir / "metadata.json").unlink()  # a hard link: do not write through it
         (package_dir / "metadata.json").write_text(
-            json.dumps(metadata | {"from_code": source, "to_code": target, "from_name": source, "to_name": target, "code": code})
+            json.dumps(
+                metadata
+                | {"from_code": source, "to_code": target, "from_name": source, "to_name": target, "code": code}
+            )
         )
     shutil.copytree(multilingual, models_dir / multilingual.name, copy_function=os.link)
     return [read_package(path).code for path in sorted(models_dir.iterdir())]
@@ -280,7 +282,9 @@ class HubProcesses:
 
 
 @contextmanager
-def running_hub(args: argparse.Namespace, data_dir: Path, models_dir: Path, database_url: str) -> Iterator[HubProcesses]:
+def running_hub(
+    args: argparse.Namespace, data_dir: Path, models_dir: Path, database_url: str
+) -> Iterator[HubProcesses]:
     """``ulak serve`` (+ ``ulak worker``) on a free port."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ULAK_")}
@@ -380,7 +384,21 @@ def profiled(path: Path | None, pid: int) -> Iterator[dict[str, float]]:
         yield window
         return
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(path), "--threads", "--idle", "--nonblocking", "--rate", "50"]
+    command = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--output",
+        str(path),
+        "--threads",
+        "--idle",
+        "--nonblocking",
+        "--rate",
+        "50",
+    ]
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     started = time.monotonic()
     time.sleep(1.0)  # attached before the first push
@@ -418,7 +436,9 @@ def worker_profile(path: Path) -> dict[str, float]:
     return {name: round(count / total, 4) for name, count in sorted(phases.items(), key=lambda item: -item[1])}
 
 
-def run_pipeline(args: argparse.Namespace, hub: HubProcesses, keys: dict[str, str], stories: list[dict[str, Any]]) -> dict[str, Any]:
+def run_pipeline(
+    args: argparse.Namespace, hub: HubProcesses, keys: dict[str, str], stories: list[dict[str, Any]]
+) -> dict[str, Any]:
     def client(key: str) -> httpx.Client:
         return httpx.Client(base_url=hub.base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
@@ -482,12 +502,17 @@ def run_pipeline(args: argparse.Namespace, hub: HubProcesses, keys: dict[str, st
 # ---------------------------------------------------------------------------- the engine run
 
 
-def run_engine(args: argparse.Namespace, work: Path, models_dir: Path, originals: list[dict[str, Any]]) -> dict[str, Any]:
+def run_engine(
+    args: argparse.Namespace, work: Path, models_dir: Path, originals: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The worker's engine work alone: same engine factory, same claims, an empty memory."""
     data_dir = work / "engine-data"
     data_dir.mkdir()
     settings = Settings(
-        _env_file=None, data_dir=data_dir, models_dir=models_dir, translation_threads=args.threads,  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=data_dir,
+        models_dir=models_dir,
+        translation_threads=args.threads,  # type: ignore[call-arg]
         worker_claim_size=args.claim_size,
     )
     if args.decoding_length:
@@ -607,7 +632,9 @@ def print_report(report: dict[str, Any]) -> None:
         f"{s['threads']} threads, beam {s['beam_size']}, decoding length {s['decoding_length']}"
     )
     print(f"stories/min to all five languages: {report['stories_per_minute']}")
-    print(f"push → all languages latency: p50 {report['latency_p50_seconds']} s, p95 {report['latency_p95_seconds']} s (burst of {s['stories']}; pushes took {report['push_seconds']} s)")
+    print(
+        f"push → all languages latency: p50 {report['latency_p50_seconds']} s, p95 {report['latency_p95_seconds']} s (burst of {s['stories']}; pushes took {report['push_seconds']} s)"
+    )
     verdict = "met" if report["overhead_met"] else "MISSED"
     print(
         f"pipeline {report['pipeline_seconds']} s vs engine alone {report['engine_seconds']} s on the same {report['jobs']} jobs "
@@ -623,8 +650,12 @@ def print_report(report: dict[str, Any]) -> None:
     )
     unknown = "n/a (a separate worker has no metrics endpoint)"
     worker_batches = unknown if report["worker_batches"] is None else report["worker_batches"]
-    worker_sentences = unknown if report["worker_sentences_translated"] is None else report["worker_sentences_translated"]
-    print(f"batches: worker {worker_batches}, engine run {report['engine_batches']}; sentences through a model: worker {worker_sentences}, engine run {report['engine_sentences_translated']}")
+    worker_sentences = (
+        unknown if report["worker_sentences_translated"] is None else report["worker_sentences_translated"]
+    )
+    print(
+        f"batches: worker {worker_batches}, engine run {report['engine_batches']}; sentences through a model: worker {worker_sentences}, engine run {report['engine_sentences_translated']}"
+    )
     if report["worker_thread_profile"]:
         shares = ", ".join(f"{name} {share:.1%}" for name, share in report["worker_thread_profile"].items())
         print(f"worker thread (py-spy, the profiler slows the hub): {shares}")
@@ -640,16 +671,33 @@ def print_report(report: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ULAK_DATA_DIR", "./ulak-data")), help="where the built models are cached")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("ULAK_DATA_DIR", "./ulak-data")),
+        help="where the built models are cached",
+    )
     parser.add_argument("--stories", type=int, default=40)
     parser.add_argument("--sentences", type=int, default=12, help="body sentences per story")
     parser.add_argument("--claim-size", type=int, default=8, help="ULAK_WORKER_CLAIM_SIZE")
     parser.add_argument("--threads", type=int, default=2, help="ULAK_TRANSLATION_THREADS")
-    parser.add_argument("--decoding-length", type=int, default=24, help="fixed output length in tokens; 0: engine defaults, plain `ulak`")
-    parser.add_argument("--worker", choices=("embedded", "process"), default="embedded", help="in `ulak serve`, or a separate `ulak worker`")
+    parser.add_argument(
+        "--decoding-length",
+        type=int,
+        default=24,
+        help="fixed output length in tokens; 0: engine defaults, plain `ulak`",
+    )
+    parser.add_argument(
+        "--worker",
+        choices=("embedded", "process"),
+        default="embedded",
+        help="in `ulak serve`, or a separate `ulak worker`",
+    )
     parser.add_argument("--postgres", action="store_true", help="a scratch database on PostgreSQL instead of SQLite")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
-    parser.add_argument("--profile", type=Path, help="write a py-spy profile (raw collapsed stacks) of the worker's process here")
+    parser.add_argument(
+        "--profile", type=Path, help="write a py-spy profile (raw collapsed stacks) of the worker's process here"
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the batch")
     args = parser.parse_args()
     report = run(args)

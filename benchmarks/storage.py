@@ -107,7 +107,10 @@ class Hub:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hub", "serve", "--port", str(self.port)],
-                env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self._wait_ready()
 
@@ -196,19 +199,21 @@ def bench_backend(name: str, hub: Hub, direct: ObjectStore, sizes_mb: list[int],
                 finally:
                     path.unlink()
             mbps = {k: size * repeats / MB / v if v else float("nan") for k, v in totals.items()}
-            results.append({
-                "backend": name,
-                "size_mb": size_mb,
-                "repeats": repeats,
-                "upload_mb_s": round(mbps["hub_up"], 1),
-                "download_mb_s": round(mbps["hub_down"], 1),
-                "direct_upload_mb_s": round(mbps["direct_up"], 1),
-                "direct_download_mb_s": round(mbps["direct_down"], 1),
-                "upload_ratio": round(mbps["hub_up"] / mbps["direct_up"], 2),
-                "download_ratio": round(mbps["hub_down"] / mbps["direct_down"], 2),
-                "hub_peak_rss_growth_mb": round(rss_growth or 0.0, 1),
-                **({"download_error": download_error} if download_error else {}),
-            })
+            results.append(
+                {
+                    "backend": name,
+                    "size_mb": size_mb,
+                    "repeats": repeats,
+                    "upload_mb_s": round(mbps["hub_up"], 1),
+                    "download_mb_s": round(mbps["hub_down"], 1),
+                    "direct_upload_mb_s": round(mbps["direct_up"], 1),
+                    "direct_download_mb_s": round(mbps["direct_down"], 1),
+                    "upload_ratio": round(mbps["hub_up"] / mbps["direct_up"], 2),
+                    "download_ratio": round(mbps["hub_down"] / mbps["direct_down"], 2),
+                    "hub_peak_rss_growth_mb": round(rss_growth or 0.0, 1),
+                    **({"download_error": download_error} if download_error else {}),
+                }
+            )
     return results
 
 
@@ -216,8 +221,9 @@ def bench_backend(name: str, hub: Hub, direct: ObjectStore, sizes_mb: list[int],
 def backend(name: str, workdir: Path) -> Iterator[tuple[dict[str, str], ObjectStore]]:
     """Hub environment and a direct store for one backend (the same server, its own place)."""
     if name == "local":
-        yield {"ULAK_STORAGE_BACKEND": "local"}, LocalObjectStore(
-            workdir / "direct-objects", base_url="http://127.0.0.1", secret=b"bench"
+        yield (
+            {"ULAK_STORAGE_BACKEND": "local"},
+            LocalObjectStore(workdir / "direct-objects", base_url="http://127.0.0.1", secret=b"bench"),
         )
         return
     server = S3Server(workdir / "seaweedfs")
@@ -256,18 +262,27 @@ def main() -> None:
                     hub.stop()
     largest = max(sizes)
     peak = max(r["hub_peak_rss_growth_mb"] for r in results if r["size_mb"] == largest)
-    report = {"results": results, "largest_mb": largest, "peak_rss_growth_mb": peak,
-              "rss_goal_mb": RSS_GOAL_MB, "rss_goal_met": peak < RSS_GOAL_MB}
+    report = {
+        "results": results,
+        "largest_mb": largest,
+        "peak_rss_growth_mb": peak,
+        "rss_goal_mb": RSS_GOAL_MB,
+        "rss_goal_met": peak < RSS_GOAL_MB,
+    }
     if args.json:
         print(json.dumps(report))
         return
-    header = f"{'backend':8} {'size':>6} {'up MB/s':>8} {'down MB/s':>9} {'direct up':>9} {'direct down':>11}" \
-             f" {'up ratio':>8} {'down ratio':>10} {'RSS +MB':>8}"
+    header = (
+        f"{'backend':8} {'size':>6} {'up MB/s':>8} {'down MB/s':>9} {'direct up':>9} {'direct down':>11}"
+        f" {'up ratio':>8} {'down ratio':>10} {'RSS +MB':>8}"
+    )
     print(header)
     for r in results:
-        print(f"{r['backend']:8} {r['size_mb']:>4}MB {r['upload_mb_s']:>8} {r['download_mb_s']:>9}"
-              f" {r['direct_upload_mb_s']:>9} {r['direct_download_mb_s']:>11} {r['upload_ratio']:>8}"
-              f" {r['download_ratio']:>10} {r['hub_peak_rss_growth_mb']:>8}")
+        print(
+            f"{r['backend']:8} {r['size_mb']:>4}MB {r['upload_mb_s']:>8} {r['download_mb_s']:>9}"
+            f" {r['direct_upload_mb_s']:>9} {r['direct_download_mb_s']:>11} {r['upload_ratio']:>8}"
+            f" {r['download_ratio']:>10} {r['hub_peak_rss_growth_mb']:>8}"
+        )
     for r in results:
         if "download_error" in r:
             print(f"{r['backend']} {r['size_mb']} MB: hub download failed: {r['download_error']}")

@@ -39,16 +39,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from translation import DecodingOptions, Document, Field, TranslationEngine  # noqa: E402
-from translation.segmentation import segment_text  # noqa: E402
-from translation.synthetic import (  # noqa: E402
+from translation import DecodingOptions, Document, Field, TranslationEngine
+from translation.packages import read_package
+from translation.segmentation import segment_text
+from translation.synthetic import (
     ARGOS_SIZE,
     SyntheticPackage,
     build_package,
     generated_sentences,
     train_sentencepiece,
 )
-from translation.packages import read_package  # noqa: E402
 
 LANGS = ("az", "tr", "ru", "uz", "en")
 PAIRS = [(src, "en") for src in LANGS[:-1]] + [("en", tgt) for tgt in LANGS[:-1]]
@@ -103,7 +103,9 @@ def documents(batch: list[tuple[str, str]]) -> list[Document]:
     return [Document(lang, LANGS, [Field(text)]) for lang, text in batch]
 
 
-def run_engine(engine: TranslationEngine, batch: list[tuple[str, str]], contention: dict | None = None, key: str = "engine") -> float:
+def run_engine(
+    engine: TranslationEngine, batch: list[tuple[str, str]], contention: dict | None = None, key: str = "engine"
+) -> float:
     with CpuWatch() as watch:
         results = engine.translate_documents(documents(batch))
     assert all(r.error is None for doc in results for r in doc.values())
@@ -128,7 +130,9 @@ def raw_work(engine: TranslationEngine, batch: list[tuple[str, str]]) -> tuple[d
     return to_english, english, from_english
 
 
-def run_raw(engine: TranslationEngine, batch: list[tuple[str, str]], *, concurrent: bool, contention: dict, key: str) -> float:
+def run_raw(
+    engine: TranslationEngine, batch: list[tuple[str, str]], *, concurrent: bool, contention: dict, key: str
+) -> float:
     """Raw ``translate_batch`` calls doing the engine's model work, timing only the calls.
 
     One call per model over all its sentences (CTranslate2 cuts it into ``max_batch_tokens``
@@ -149,21 +153,31 @@ def run_raw(engine: TranslationEngine, batch: list[tuple[str, str]], *, concurre
 
     def level(calls: dict) -> dict:
         if not concurrent:
-            return {key: [r.hypotheses[0] for r in translator.translate_batch(tokens, **kwargs)] for key, (translator, tokens) in calls.items()}
-        pending = {key: translator.translate_batch(tokens, asynchronous=True, **kwargs) for key, (translator, tokens) in calls.items()}
+            return {
+                key: [r.hypotheses[0] for r in translator.translate_batch(tokens, **kwargs)]
+                for key, (translator, tokens) in calls.items()
+            }
+        pending = {
+            key: translator.translate_batch(tokens, asynchronous=True, **kwargs)
+            for key, (translator, tokens) in calls.items()
+        }
         return {key: [r.result().hypotheses[0] for r in results] for key, results in pending.items()}
 
     with CpuWatch() as watch:
         english = english_stories | level(to_english)
-        level({
-            target: (translator, [t for lang, ts in english.items() if lang != target for t in ts])
-            for target, translator in from_english.items()
-        })
+        level(
+            {
+                target: (translator, [t for lang, ts in english.items() if lang != target for t in ts])
+                for target, translator in from_english.items()
+            }
+        )
     contention[key] = watch.other_cores
     return watch.seconds
 
 
-def correction_cost(packages_dir: Path, memory_dir: Path, engine_kwargs: dict, contention: dict) -> tuple[float, float, float]:
+def correction_cost(
+    packages_dir: Path, memory_dir: Path, engine_kwargs: dict, contention: dict
+) -> tuple[float, float, float]:
     """First translation of a 20-sentence az story, then of its 1-sentence correction.
 
     Also one new sentence through one model (az → en): the correction's floor is that
@@ -182,7 +196,9 @@ def correction_cost(packages_dir: Path, memory_dir: Path, engine_kwargs: dict, c
     return first, again, single.seconds
 
 
-def argos_baseline(packages_dir: Path, work_dir: Path, batch: list[tuple[str, str]], settings: dict, contention: dict) -> dict:
+def argos_baseline(
+    packages_dir: Path, work_dir: Path, batch: list[tuple[str, str]], settings: dict, contention: dict
+) -> dict:
     # argostranslate reads its settings and creates directories at import time: set its
     # environment first, here and nowhere else.
     os.environ |= {
@@ -303,7 +319,11 @@ def main() -> None:
     batch = news_batch(args.stories, args.sentences)
     sentences = sum(len(segment_text(text, lang).sentences) for lang, text in batch)
     contention: dict[str, float] = {}  # cores other processes kept busy during each timing
-    figures: dict[str, object] = {"settings": settings, "batch_sentences": sentences, "other_processes_cores": contention}
+    figures: dict[str, object] = {
+        "settings": settings,
+        "batch_sentences": sentences,
+        "other_processes_cores": contention,
+    }
 
     with TranslationEngine(packages_dir, **engine_kwargs) as engine:
         run_engine(engine, [(lang, f"Warm up {lang}.") for lang in LANGS])  # loads all 8 models
@@ -351,13 +371,17 @@ def main() -> None:
         return
     print(f"batch: {args.stories} stories, {sentences} sentences, fan-out to {', '.join(LANGS)}")
     print(f"settings: {json.dumps(settings, ensure_ascii=False)}")
-    print(f"engine: {engine_seconds:.2f} s ({figures['engine_sentences_per_second']} sentences×targets/s, {figures['engine_batches']} batches)")
+    print(
+        f"engine: {engine_seconds:.2f} s ({figures['engine_sentences_per_second']} sentences×targets/s, {figures['engine_batches']} batches)"
+    )
     print(
         f"raw CTranslate2: {raw_seconds:.2f} s with independent models' calls submitted together "
         f"({raw_sequential_seconds:.2f} s one after another) → engine at {figures['ratio_vs_raw_ctranslate2']}× raw speed (goal ≥ 0.9)"
     )
     if "speedup_vs_argos" in figures:
-        by_threads = ", ".join(f"{v} s with intra_threads={k}" for k, v in figures["argos_seconds_by_intra_threads"].items())
+        by_threads = ", ".join(
+            f"{v} s with intra_threads={k}" for k, v in figures["argos_seconds_by_intra_threads"].items()
+        )
         print(f"Argos loop: {by_threads} → speedup {figures['speedup_vs_argos']}× over the faster (goal ≥ 6)")
         print("  (Argos's sentencizer replaced by Ulak's splitter: Argos's own needs a downloaded model)")
     print(

@@ -18,8 +18,8 @@ from hub.jobs.queue import install_queue_hooks
 from hub.jobs.routes import router as jobs_router
 from hub.jobs.runner import EmbeddedWorker
 from hub.limits import BodyLimitMiddleware
-from hub.metrics import HubMetrics
 from hub.media.routes import router as media_router
+from hub.metrics import HubMetrics
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
 

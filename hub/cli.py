@@ -148,7 +148,10 @@ def keys_create(
             created = agencies.create_key(session, code, scopes)
     except HubError as exc:
         raise _fail(exc.detail) from None
-    err.print(f"key {created.key_id} for {created.agency_code} ({','.join(created.scopes)}); it is shown only now", highlight=False)
+    err.print(
+        f"key {created.key_id} for {created.agency_code} ({','.join(created.scopes)}); it is shown only now",
+        highlight=False,
+    )
     print(created.plaintext)
 
 
@@ -162,7 +165,12 @@ def keys_list(code: Annotated[str, typer.Argument(help="agency code")]) -> None:
         raise _fail(exc.detail) from None
     table = Table("key id", "scopes", "created", "revoked")
     for k in rows:
-        table.add_row(k.id, k.scopes, k.created_at.isoformat(timespec="seconds"), k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+        table.add_row(
+            k.id,
+            k.scopes,
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
     out.print(table)
 
 

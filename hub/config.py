@@ -21,13 +21,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./ulak-data")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; default: SQLite file in the data dir"
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in the data dir")
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
-    public_url: str = Field(
-        default="http://127.0.0.1:8000", description="base URL of the hub as partners reach it"
-    )
+    public_url: str = Field(default="http://127.0.0.1:8000", description="base URL of the hub as partners reach it")
 
     # object store
     storage_backend: Literal["local", "s3"] = "local"

@@ -36,7 +36,9 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     except StorageError as exc:
         checks["storage"] = f"down: {exc}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/v1/objects/{key:path}", summary="Presigned download (local object store)", include_in_schema=False)

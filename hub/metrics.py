@@ -37,11 +37,23 @@ class HubMetrics:
     def __init__(self, runtime: HubRuntime) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_QueueCollector(runtime))
-        self.jobs_finished = Counter("ulak_jobs_finished", "Jobs finished by this process", ["status"], registry=self.registry)
-        self.sentences = Counter("ulak_translation_sentences", "Sentences translated by a model (memory hits excluded)", registry=self.registry)
-        self.sentences_per_second = Gauge("ulak_translation_sentences_per_second", "Throughput of the last batch", registry=self.registry)
-        self.batch_seconds = Histogram("ulak_translation_batch_seconds", "Wall time of one worker batch", registry=self.registry)
-        self.model_load_seconds = Gauge("ulak_model_load_seconds", "Total time spent loading models", registry=self.registry)
+        self.jobs_finished = Counter(
+            "ulak_jobs_finished", "Jobs finished by this process", ["status"], registry=self.registry
+        )
+        self.sentences = Counter(
+            "ulak_translation_sentences",
+            "Sentences translated by a model (memory hits excluded)",
+            registry=self.registry,
+        )
+        self.sentences_per_second = Gauge(
+            "ulak_translation_sentences_per_second", "Throughput of the last batch", registry=self.registry
+        )
+        self.batch_seconds = Histogram(
+            "ulak_translation_batch_seconds", "Wall time of one worker batch", registry=self.registry
+        )
+        self.model_load_seconds = Gauge(
+            "ulak_model_load_seconds", "Total time spent loading models", registry=self.registry
+        )
         self._translated_before = 0
 
     def observe_batch(self, engine: TranslationEngine, *, seconds: float) -> None:

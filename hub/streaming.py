@@ -10,7 +10,9 @@ from starlette.concurrency import iterate_in_threadpool
 from storage import ObjectStream
 
 
-def stream_object(stream: ObjectStream, *, media_type: str, headers: Mapping[str, str] | None = None) -> StreamingResponse:
+def stream_object(
+    stream: ObjectStream, *, media_type: str, headers: Mapping[str, str] | None = None
+) -> StreamingResponse:
     async def body() -> AsyncIterator[bytes]:
         try:
             # The store's reads block: run them off the event loop.

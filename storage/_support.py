@@ -20,7 +20,11 @@ MAX_METADATA_BYTES = 2048  # the S3 limit on user metadata
 _METADATA_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 # Names minio would send as real headers rather than x-amz-meta-*.
 _RESERVED_METADATA_KEYS = {
-    "cache-control", "content-disposition", "content-encoding", "content-language", "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-type",
 }
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -33,9 +37,7 @@ def normalize_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
         if name.startswith("x-amz-meta-"):
             name = name[len("x-amz-meta-") :]
         if not _METADATA_KEY.fullmatch(name) or name in _RESERVED_METADATA_KEYS:
-            raise ValueError(
-                f"metadata key {key!r} must match [a-z0-9][a-z0-9-]* and not name an HTTP header"
-            )
+            raise ValueError(f"metadata key {key!r} must match [a-z0-9][a-z0-9-]* and not name an HTTP header")
         if not isinstance(value, str) or any(not 0x20 <= ord(char) < 0x7F for char in value):
             raise ValueError(f"metadata value for {key!r} must be printable ASCII text")
         normalized[name] = value

@@ -1,10 +1,10 @@
 """The object-store interface (minio-py vocabulary) and the storage error tree.
 
-    StorageError
-    ├── ObjectNotFound        the key does not exist
-    ├── StorageUnavailable    connection refused, timeout, 5xx: try again later
-    ├── StorageIntegrityError the bytes written do not match the sha256 promised
-    └── InvalidKey            the key is malformed or escapes the store (also a ValueError)
+StorageError
+├── ObjectNotFound        the key does not exist
+├── StorageUnavailable    connection refused, timeout, 5xx: try again later
+├── StorageIntegrityError the bytes written do not match the sha256 promised
+└── InvalidKey            the key is malformed or escapes the store (also a ValueError)
 """
 
 from __future__ import annotations

@@ -91,13 +91,22 @@ class S3ObjectStore:
             # Connection failures are retried briefly; a read timeout is not (it already
             # cost ``timeout``), and 5xx twice: the whole budget stays a few seconds.
             retries=Retry(
-                total=3, connect=2, read=0, status=2, backoff_factor=0.2,
-                status_forcelist=[500, 502, 503, 504], raise_on_status=False,
+                total=3,
+                connect=2,
+                read=0,
+                status=2,
+                backoff_factor=0.2,
+                status_forcelist=[500, 502, 503, 504],
+                raise_on_status=False,
             ),
         )
         self._client = Minio(
-            endpoint, access_key=access_key, secret_key=secret_key,
-            secure=secure, region=region, http_client=self._http,
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=self._http,
         )
 
     def __repr__(self) -> str:
@@ -196,9 +205,14 @@ class S3ObjectStore:
         reader = HashingReader(data, length)
         try:
             self._client.put_object(
-                self.bucket, key, reader, length if length is not None and length >= 0 else -1,
-                content_type=content_type, metadata=dict(metadata),
-                part_size=self._part_size, num_parallel_uploads=self._parallel_uploads,
+                self.bucket,
+                key,
+                reader,
+                length if length is not None and length >= 0 else -1,
+                content_type=content_type,
+                metadata=dict(metadata),
+                part_size=self._part_size,
+                num_parallel_uploads=self._parallel_uploads,
             )
         except Exception as exc:
             if exc is reader.source_error:
@@ -212,8 +226,11 @@ class S3ObjectStore:
         restated (REPLACE) because above 5 GiB minio composes, which copies none."""
         with self._errors(key):
             self._client.copy_object(
-                self.bucket, key, CopySource(self.bucket, staging_key),
-                metadata={"Content-Type": content_type, **metadata}, metadata_directive=REPLACE,
+                self.bucket,
+                key,
+                CopySource(self.bucket, staging_key),
+                metadata={"Content-Type": content_type, **metadata},
+                metadata_directive=REPLACE,
             )
 
     def _staging_key(self) -> str:
@@ -342,9 +359,7 @@ def _by_status(status: int, message: str) -> StorageError:
 
 def _user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
     prefix = "x-amz-meta-"
-    return {
-        name[len(prefix) :].lower(): value for name, value in headers.items() if name.lower().startswith(prefix)
-    }
+    return {name[len(prefix) :].lower(): value for name, value in headers.items() if name.lower().startswith(prefix)}
 
 
 def _info_from_headers(key: str, headers: Mapping[str, str]) -> ObjectInfo:

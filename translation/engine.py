@@ -157,9 +157,7 @@ class TranslationEngine:
                 cursor += count
             results[job.doc][job.target] = TargetResult(job.target, texts, None, job.route.models)
         # Same order as each document's targets, whatever order the work finished in.
-        return [
-            {t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results)
-        ]
+        return [{t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results)]
 
     def translate_text(self, text: str, source_lang: str, target_lang: str, *, html: bool = False) -> str:
         """One text, one target; raises the target's error instead of returning it."""
@@ -261,7 +259,9 @@ class TranslationEngine:
         return results
 
     def _memory_scope(self, hop: Hop) -> str:
-        return f"{hop.package.code}@{hop.package.version}:{hop.source_lang}>{hop.target_lang}:{self.options.memory_key()}"
+        return (
+            f"{hop.package.code}@{hop.package.version}:{hop.source_lang}>{hop.target_lang}:{self.options.memory_key()}"
+        )
 
     def close(self) -> None:
         self.pool.close()

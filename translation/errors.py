@@ -1,11 +1,11 @@
 """The translation package's error tree.
 
-    TranslationError               anything the engine or the package manager refuses
-    ├── UnsupportedLanguagePair    no installed package(s) can route source → target
-    ├── ModelNotInstalled          a routed package is missing or unloadable on disk
-    ├── InvalidPackage             an .argosmodel / model dir that fails validation
-    ├── PackageNotFound            no such package code in the package index
-    └── IndexUnavailable           the package index or a download cannot be fetched
+TranslationError               anything the engine or the package manager refuses
+├── UnsupportedLanguagePair    no installed package(s) can route source → target
+├── ModelNotInstalled          a routed package is missing or unloadable on disk
+├── InvalidPackage             an .argosmodel / model dir that fails validation
+├── PackageNotFound            no such package code in the package index
+└── IndexUnavailable           the package index or a download cannot be fetched
 """
 
 from __future__ import annotations

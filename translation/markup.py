@@ -129,9 +129,7 @@ class _LayoutParser(HTMLParser):
     def _start_tag(self, tag: str, attrs: list[tuple[str, str | None]], *, self_closing: bool) -> None:
         self.flush_text()
         raw = self.get_starttag_text() or ""
-        if not any(
-            name in TRANSLATED_ATTRIBUTES and value and is_translatable(value) for name, value in attrs
-        ):
+        if not any(name in TRANSLATED_ATTRIBUTES and value and is_translatable(value) for name, value in attrs):
             self.parts.append(raw)
             return
         attributes = tuple(

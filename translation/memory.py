@@ -52,9 +52,7 @@ class TranslationMemory:
         with self._lock:
             for chunk in _chunks(list(keyed)):  # type: ignore[arg-type]
                 marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT key, translation FROM sentence_memory WHERE key IN ({marks})", chunk
-                )
+                rows = self._db.execute(f"SELECT key, translation FROM sentence_memory WHERE key IN ({marks})", chunk)
                 for key, translation in rows:
                     found[keyed[key]] = translation
         return found

@@ -96,8 +96,7 @@ _SENTENCE_OPENERS = {
     "how who where some many most all one officials police",
     "ru": "это он она они мы я вы в во на по но а и как также при после однако кроме о об к с у "
     "за из для так там тогда теперь потом затем сейчас ранее между поэтому его ее её их этот эта эти",
-    "tr": "bu şu o bir ancak ama fakat ayrıca öte daha bunun bunu söz açıklamada olay ve de "
-    "onun bunlar şimdi",
+    "tr": "bu şu o bir ancak ama fakat ayrıca öte daha bunun bunu söz açıklamada olay ve de onun bunlar şimdi",
     "az": "bu o bir lakin amma ancaq həmçinin bundan onun onlar və qeyd hazırda",
     "uz": "bu u ular biz men lekin ammo shuningdek bundan ushbu keyin hozir ва бу у улар",
     "": "the a it this he she they we",
@@ -191,9 +190,7 @@ def _classify(tokens: list[str], rules: _Rules) -> _Stop | None:
     return None
 
 
-def _full_stop_ends_sentence(
-    tokens: list[str], first_of_sentence: bool, next_word: str, rules: _Rules
-) -> bool:
+def _full_stop_ends_sentence(tokens: list[str], first_of_sentence: bool, next_word: str, rules: _Rules) -> bool:
     """Whether the full stop after ``tokens`` (the sentence's last few words) ends it."""
     word = tokens[-1].lstrip(_OPENERS)
     if not word or word[-1] in _CLOSERS:

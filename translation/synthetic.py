@@ -27,21 +27,11 @@ from translation.packages import write_archive
 SPECIAL_TOKENS = ("<unk>", "<blank>", "<s>", "</s>")
 
 _WORDS = {
-    "az": "prezident Bakı şəhərində görüş keçirib iqtisadiyyat nazirliyi açıqlama ölkə xəbər "
-    "hökumət qərar verib milyon manat il ərzində artım bildirib regionda yeni layihə "
-    "Azərbaycan Respublikası müqavilə imzalanıb neft qaz ixrac".split(),
-    "tr": "cumhurbaşkanı Ankara'da toplantı düzenledi ekonomi bakanlığı açıklama ülke haber "
-    "hükümet karar verdi milyon lira yıl içinde büyüme bildirdi bölgede yeni proje "
-    "Türkiye anlaşma imzalandı ihracat doğalgaz İstanbul".split(),
-    "ru": "президент провёл встречу в Москве экономика министерство заявление страна новости "
-    "правительство приняло решение миллионов рублей за год рост сообщил регионе новый "
-    "проект Россия соглашение подписано нефть газ экспорт".split(),
-    "uz": "prezident Toshkentda uchrashuv o'tkazdi iqtisodiyot vazirligi bayonot mamlakat "
-    "yangiliklar hukumat qaror qabul qildi million so'm yil davomida o‘sish bildirdi "
-    "viloyatda yangi loyiha O‘zbekiston shartnoma imzolandi paxta eksport".split(),
-    "en": "president held a meeting in the capital economy ministry statement country news "
-    "government decision million dollars during year growth said region new project "
-    "agreement signed oil gas export Baku Ankara Moscow Tashkent report_2024 file_name".split(),
+    "az": ["prezident", "Bakı", "şəhərində", "görüş", "keçirib", "iqtisadiyyat", "nazirliyi", "açıqlama", "ölkə", "xəbər", "hökumət", "qərar", "verib", "milyon", "manat", "il", "ərzində", "artım", "bildirib", "regionda", "yeni", "layihə", "Azərbaycan", "Respublikası", "müqavilə", "imzalanıb", "neft", "qaz", "ixrac"],
+    "tr": ["cumhurbaşkanı", "Ankara'da", "toplantı", "düzenledi", "ekonomi", "bakanlığı", "açıklama", "ülke", "haber", "hükümet", "karar", "verdi", "milyon", "lira", "yıl", "içinde", "büyüme", "bildirdi", "bölgede", "yeni", "proje", "Türkiye", "anlaşma", "imzalandı", "ihracat", "doğalgaz", "İstanbul"],
+    "ru": ["президент", "провёл", "встречу", "в", "Москве", "экономика", "министерство", "заявление", "страна", "новости", "правительство", "приняло", "решение", "миллионов", "рублей", "за", "год", "рост", "сообщил", "регионе", "новый", "проект", "Россия", "соглашение", "подписано", "нефть", "газ", "экспорт"],
+    "uz": ["prezident", "Toshkentda", "uchrashuv", "o'tkazdi", "iqtisodiyot", "vazirligi", "bayonot", "mamlakat", "yangiliklar", "hukumat", "qaror", "qabul", "qildi", "million", "so'm", "yil", "davomida", "o‘sish", "bildirdi", "viloyatda", "yangi", "loyiha", "O‘zbekiston", "shartnoma", "imzolandi", "paxta", "eksport"],
+    "en": ["president", "held", "a", "meeting", "in", "the", "capital", "economy", "ministry", "statement", "country", "news", "government", "decision", "million", "dollars", "during", "year", "growth", "said", "region", "new", "project", "agreement", "signed", "oil", "gas", "export", "Baku", "Ankara", "Moscow", "Tashkent", "report_2024", "file_name"],
 }
 LANGUAGES = tuple(_WORDS)
 
@@ -175,7 +165,11 @@ def build_ctranslate2_model(
     # so a pivot's English would re-tokenize into many more pieces than the model produced.
     real_size = len(model_vocabulary(sp_model))
     for index, token in enumerate(vocabulary):
-        if token in ("<unk>", "<blank>", "<s>") or (token.startswith("__") and token.endswith("__")) or index >= real_size:
+        if (
+            token in ("<unk>", "<blank>", "<s>")
+            or (token.startswith("__") and token.endswith("__"))
+            or index >= real_size
+        ):
             bias[index] = -30.0
     decoder.projection.bias = bias
 

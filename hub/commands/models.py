@@ -65,23 +65,35 @@ def available(
         return
     table = Table("code", "version", "from", "to", "installed")
     for e in entries:
-        table.add_row(e.code, e.version, f"{e.from_code} ({e.from_name})", f"{e.to_code} ({e.to_name})", installed.get(e.code, ""))
+        table.add_row(
+            e.code, e.version, f"{e.from_code} ({e.from_name})", f"{e.to_code} ({e.to_name})", installed.get(e.code, "")
+        )
     Console().print(table)
 
 
 def _download_with_progress(url: str, dest: Path) -> Path:
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     console = Console(stderr=True)
     # A bar is for a human at a terminal; in logs and pipes it would only add noise.
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"downloading {url.rsplit('/', 1)[-1]}", total=None)
-        update: Callable[[int, int | None], None] = lambda done, total: progress.update(task, completed=done, total=total)
+        update: Callable[[int, int | None], None] = lambda done, total: progress.update(
+            task, completed=done, total=total
+        )
         return download(url, dest, on_progress=update)
 
 
 @app.command("install")
 def install(
-    source: Annotated[str, typer.Argument(help="an index code (translate-az_en or az_en), an .argosmodel file or a URL")],
+    source: Annotated[
+        str, typer.Argument(help="an index code (translate-az_en or az_en), an .argosmodel file or a URL")
+    ],
 ) -> None:
     """Install a package atomically: validated first, a broken file installs nothing."""
     settings = Settings()
@@ -142,9 +154,15 @@ def import_(
     sentencepiece: Annotated[Path, typer.Option("--sentencepiece", help="the model's SentencePiece file")],
     from_code: Annotated[str, typer.Option("--from", help="source language code")],
     to_code: Annotated[str, typer.Option("--to", help="target language code")],
-    source_prefix: Annotated[str, typer.Option(help="token(s) put before each source sentence; {lang} = language token")] = "",
-    target_prefix: Annotated[str, typer.Option(help="token(s) forcing the output language; {lang} = language token")] = "",
-    languages: Annotated[str, typer.Option(help="multilingual: every language served, e.g. az,tr,uz or uz=uzn_Latn")] = "",
+    source_prefix: Annotated[
+        str, typer.Option(help="token(s) put before each source sentence; {lang} = language token")
+    ] = "",
+    target_prefix: Annotated[
+        str, typer.Option(help="token(s) forcing the output language; {lang} = language token")
+    ] = "",
+    languages: Annotated[
+        str, typer.Option(help="multilingual: every language served, e.g. az,tr,uz or uz=uzn_Latn")
+    ] = "",
     version: Annotated[str, typer.Option(help="package version")] = "1.0",
     code: Annotated[str | None, typer.Option(help="package code (default translate-FROM_TO)")] = None,
 ) -> None:

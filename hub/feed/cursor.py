@@ -20,8 +20,8 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if raw.startswith(_PREFIX) and raw[len(_PREFIX):].isdigit():
-            return int(raw[len(_PREFIX):])
+        if raw.startswith(_PREFIX) and raw[len(_PREFIX) :].isdigit():
+            return int(raw[len(_PREFIX) :])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidRequest(f"after: {cursor!r} is not a cursor this hub issued; use the 'next' value of a feed page")

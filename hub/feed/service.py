@@ -52,7 +52,12 @@ def read_feed(
             if agency_id is None:
                 raise NotFound(f"no agency {agency!r}")
         rows = repo.page(
-            session, reader_agency_id=caller.agency_id, language=language, after=position, limit=limit, agency_id=agency_id
+            session,
+            reader_agency_id=caller.agency_id,
+            language=language,
+            after=position,
+            limit=limit,
+            agency_id=agency_id,
         )
         links = repo.languages_of(session, {(r.story_id, r.version) for r in rows})
     entries = [
@@ -62,7 +67,10 @@ def read_feed(
             "language": r.language,
             "pubStatus": r.pub_status,
             "item": present(
-                r.document, pub_status=r.pub_status, languages=links[(r.story_id, r.version)], original_language=r.source_lang
+                r.document,
+                pub_status=r.pub_status,
+                languages=links[(r.story_id, r.version)],
+                original_language=r.source_lang,
             ),
         }
         for r in rows

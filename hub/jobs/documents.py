@@ -21,7 +21,15 @@ DIGITAL_SOURCE_TYPE = {
     "name": "Trained algorithmic media",
     "uri": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
 }
-LANGUAGE_NAMES = {"az": "Azerbaijani", "tr": "Turkish", "ru": "Russian", "uz": "Uzbek", "en": "English", "kk": "Kazakh", "ky": "Kyrgyz"}
+LANGUAGE_NAMES = {
+    "az": "Azerbaijani",
+    "tr": "Turkish",
+    "ru": "Russian",
+    "uz": "Uzbek",
+    "en": "English",
+    "kk": "Kazakh",
+    "ky": "Kyrgyz",
+}
 
 
 def fields_of(document: dict[str, Any]) -> list[Field]:

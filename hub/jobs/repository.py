@@ -21,7 +21,9 @@ from hub.models import TranslationJob
 OPEN = ("pending", "running", "blocked")
 
 
-def enqueue(session: Session, story_id: str, version: int, source_lang: str, targets: Iterable[str], *, now: datetime) -> None:
+def enqueue(
+    session: Session, story_id: str, version: int, source_lang: str, targets: Iterable[str], *, now: datetime
+) -> None:
     session.add_all(
         TranslationJob(
             story_id=story_id,
@@ -38,7 +40,9 @@ def enqueue(session: Session, story_id: str, version: int, source_lang: str, tar
     session.flush()
 
 
-def cancel_open(session: Session, story_id: str, *, reason: str, now: datetime, before_version: int | None = None) -> int:
+def cancel_open(
+    session: Session, story_id: str, *, reason: str, now: datetime, before_version: int | None = None
+) -> int:
     query = update(TranslationJob).where(TranslationJob.story_id == story_id, TranslationJob.status.in_(OPEN))
     if before_version is not None:
         query = query.where(TranslationJob.version < before_version)
@@ -72,7 +76,9 @@ def extend_leases(session: Session, owner: str, job_ids: Sequence[int], *, until
     if job_ids:
         session.execute(
             update(TranslationJob)
-            .where(TranslationJob.id.in_(job_ids), TranslationJob.lease_owner == owner, TranslationJob.status == "running")
+            .where(
+                TranslationJob.id.in_(job_ids), TranslationJob.lease_owner == owner, TranslationJob.status == "running"
+            )
             .values(lease_expires_at=until)
         )
 
@@ -89,7 +95,9 @@ def finish(session: Session, job_id: int, owner: str, *, status: str, now: datet
 
 def blocked_pairs(session: Session) -> list[tuple[str, str]]:
     rows = session.execute(
-        select(TranslationJob.source_lang, TranslationJob.target_lang).where(TranslationJob.status == "blocked").distinct()
+        select(TranslationJob.source_lang, TranslationJob.target_lang)
+        .where(TranslationJob.status == "blocked")
+        .distinct()
     )
     return [(source, target) for source, target in rows]
 

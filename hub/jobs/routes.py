@@ -38,7 +38,9 @@ class QueueStats(BaseModel):
     oldestPendingAt: datetime | None
 
 
-@router.get("/v1/stories/{story_id}/translations", response_model=TranslationList, summary="Translation status per language")
+@router.get(
+    "/v1/stories/{story_id}/translations", response_model=TranslationList, summary="Translation status per language"
+)
 def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
     """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
     the model to install) or `canceled`, and the model packages that were used."""

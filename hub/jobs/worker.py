@@ -61,7 +61,14 @@ class Claimed:
 
 
 class TranslationWorker:
-    def __init__(self, runtime: HubRuntime, engine: TranslationEngine, *, metrics: HubMetrics | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: HubRuntime,
+        engine: TranslationEngine,
+        *,
+        metrics: HubMetrics | None = None,
+        name: str | None = None,
+    ) -> None:
         settings = runtime.settings
         self.runtime, self.engine, self.metrics = runtime, engine, metrics
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -181,18 +188,36 @@ class TranslationWorker:
         assert result.texts is not None
         now = self.runtime.clock()
         document = translated_document(
-            item.original, result.texts, story_id=job.story_id, target_lang=job.target_lang, models=result.models, version_created=now
+            item.original,
+            result.texts,
+            story_id=job.story_id,
+            target_lang=job.target_lang,
+            models=result.models,
+            version_created=now,
         )
         key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
         try:
             with self.runtime.write() as session:
-                if not jobs.finish(session, job.id, self.owner, status="done", now=now, reason=None, model=describe_models(result.models)):
+                if not jobs.finish(
+                    session,
+                    job.id,
+                    self.owner,
+                    status="done",
+                    now=now,
+                    reason=None,
+                    model=describe_models(result.models),
+                ):
                     return  # canceled (kill, newer version) or reclaimed meanwhile: drop it
                 write_document(self.runtime, key, document)
                 session.add(
                     LanguageVersion(
-                        story_id=job.story_id, version=job.version, language=job.target_lang, is_original=False,
-                        object_key=key, document=document, created_at=now,
+                        story_id=job.story_id,
+                        version=job.version,
+                        language=job.target_lang,
+                        is_original=False,
+                        object_key=key,
+                        document=document,
+                        created_at=now,
                     )
                 )
                 story = session.get(Story, job.story_id)
@@ -218,7 +243,14 @@ class TranslationWorker:
             jobs.finish(session, item.job.id, self.owner, status=status, now=self.runtime.clock(), **values)
         if self.metrics is not None and status in ("failed", "blocked"):
             self.metrics.jobs_finished.labels(status=status).inc()
-        log.info("job %d (%s→%s): %s %s", item.job.id, item.job.source_lang, item.job.target_lang, status, values.get("reason", ""))
+        log.info(
+            "job %d (%s→%s): %s %s",
+            item.job.id,
+            item.job.source_lang,
+            item.job.target_lang,
+            status,
+            values.get("reason", ""),
+        )
 
 
 class _Heartbeat:

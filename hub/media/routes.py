@@ -30,7 +30,12 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def upload_media(
     request: Request,
@@ -49,7 +54,9 @@ async def upload_media(
         row = await run_in_threadpool(service.store_media, runtime, caller, spooled, content_type)
     finally:
         spooled.discard()
-    return MediaRead(href=service.media_href(runtime, row.sha256), sha256=row.sha256, size=row.size, contentType=row.content_type)
+    return MediaRead(
+        href=service.media_href(runtime, row.sha256), sha256=row.sha256, size=row.size, contentType=row.content_type
+    )
 
 
 class MediaLink(BaseModel):

@@ -23,11 +23,15 @@ def story_by_id(session: Session, story_id: str, *, for_update: bool = False) ->
 
 
 def version_row(session: Session, story_id: str, version: int) -> StoryVersion | None:
-    return session.scalar(select(StoryVersion).where(StoryVersion.story_id == story_id, StoryVersion.version == version))
+    return session.scalar(
+        select(StoryVersion).where(StoryVersion.story_id == story_id, StoryVersion.version == version)
+    )
 
 
 def versions(session: Session, story_id: str) -> list[StoryVersion]:
-    return list(session.scalars(select(StoryVersion).where(StoryVersion.story_id == story_id).order_by(StoryVersion.version)))
+    return list(
+        session.scalars(select(StoryVersion).where(StoryVersion.story_id == story_id).order_by(StoryVersion.version))
+    )
 
 
 def language_version(session: Session, story_id: str, version: int, language: str) -> LanguageVersion | None:

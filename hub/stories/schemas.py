@@ -64,7 +64,13 @@ class StoryCreate(BaseModel):
                     "uri": "urn:agency:azertac:2026:0001",
                     "language": "az",
                     "headlines": [{"role": "main", "value": "Bakıda beynəlxalq media forumu açılıb"}],
-                    "bodies": [{"role": "main", "contentType": "text/plain", "value": "Forumda 40 ölkədən jurnalistlər iştirak edir."}],
+                    "bodies": [
+                        {
+                            "role": "main",
+                            "contentType": "text/plain",
+                            "value": "Forumda 40 ölkədən jurnalistlər iştirak edir.",
+                        }
+                    ],
                     "urgency": 3,
                 }
             ]

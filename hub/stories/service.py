@@ -105,7 +105,13 @@ def _push_once(
         )
         session.add(
             LanguageVersion(
-                story_id=row.id, version=version, language=story.language, is_original=True, object_key=key, document=document, created_at=now
+                story_id=row.id,
+                version=version,
+                language=story.language,
+                is_original=True,
+                object_key=key,
+                document=document,
+                created_at=now,
             )
         )
         session.flush()
@@ -125,11 +131,17 @@ def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> N
 
 def _pushed(story: Story, version: int) -> StoryPushed:
     return StoryPushed(
-        id=story.id, version=version, uri=story_uri(story.id, story.source_lang), language=story.source_lang, status=story.pub_status
+        id=story.id,
+        version=version,
+        uri=story_uri(story.id, story.source_lang),
+        language=story.source_lang,
+        status=story.pub_status,
     )
 
 
-def visible_story(session: Any, caller: Principal, story_id: str, runtime: HubRuntime, *, for_update: bool = False) -> Story:
+def visible_story(
+    session: Any, caller: Principal, story_id: str, runtime: HubRuntime, *, for_update: bool = False
+) -> Story:
     story = repo.story_by_id(session, story_id, for_update=for_update)
     hidden = (
         story is not None

@@ -39,7 +39,9 @@ def unique_png(tag: str) -> bytes:
 def push_n(hub: UlakClient, prefix: str, count: int, language: str = "az") -> list[str]:
     ids = []
     for n in range(count):
-        result = hub.push_story(guid=f"urn:{prefix}:{n}", language=language, headline=f"Xəbər {n}", body_text=f"Mətn {n}.")
+        result = hub.push_story(
+            guid=f"urn:{prefix}:{n}", language=language, headline=f"Xəbər {n}", body_text=f"Mətn {n}."
+        )
         ids.append(result.id)
     return ids
 
@@ -49,7 +51,9 @@ def test_push_is_idempotent_and_a_change_is_a_new_version(live_hub: LiveHub) -> 
     with UlakClient(live_hub.url, key) as hub:
         first = hub.push_story(guid="urn:t:1", language="az", headline="Başlıq", body_text="Bir cümlə.", urgency=3)
         again = hub.push_story(guid="urn:t:1", language="az", headline="Başlıq", body_text="Bir cümlə.", urgency=3)
-        changed = hub.push_story(guid="urn:t:1", language="az", headline="Başlıq", body_html="<p>Düzəliş.</p>", urgency=3)
+        changed = hub.push_story(
+            guid="urn:t:1", language="az", headline="Başlıq", body_html="<p>Düzəliş.</p>", urgency=3
+        )
         history = hub.versions(first.id)
         current = hub.get_story(first.id)
     assert (first.created, first.version, first.status) == (True, 1, "usable")
@@ -73,7 +77,9 @@ def test_media_is_streamed_up_and_attached_to_a_story(live_hub: LiveHub, tmp_pat
             from_file = hub.upload_media(handle)
         # A generator has no length: sent chunked.
         from_chunks = hub.upload_media(iter([chunked_bytes[:100], chunked_bytes[100:]]))
-        pushed = hub.push_story(guid="urn:media:1", language="tr", headline="Foto", body_text="Metin.", media=[from_path, from_file])
+        pushed = hub.push_story(
+            guid="urn:media:1", language="tr", headline="Foto", body_text="Metin.", media=[from_path, from_file]
+        )
         story = hub.get_story(pushed.id, lang="tr")
     assert from_path.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert (from_path.size, from_path.content_type) == (len(photo.read_bytes()), "image/png")
@@ -105,7 +111,10 @@ def test_media_downloads_byte_for_byte(live_hub: LiveHub) -> None:
 def test_feed_follows_next_across_pages(live_hub: LiveHub) -> None:
     code, key = live_hub.agency()
     requests: list[httpx.Request] = []
-    with httpx.Client(event_hooks={"request": [requests.append]}) as http, UlakClient(live_hub.url, key, http_client=http) as hub:
+    with (
+        httpx.Client(event_hooks={"request": [requests.append]}) as http,
+        UlakClient(live_hub.url, key, http_client=http) as hub,
+    ):
         ids = push_n(hub, "pages", 23)
         requests.clear()
         entries = list(hub.feed("az", agency=code, page_size=5))
@@ -127,7 +136,9 @@ def test_follow_mode_yields_stories_pushed_while_following(live_hub: LiveHub) ->
             with UlakClient(live_hub.url, key) as pusher:
                 for n in range(3):
                     time.sleep(0.15)
-                    pusher.push_story(guid=f"urn:follow-after:{n}", language="az", headline=f"Sonra {n}", body_text="Mətn.")
+                    pusher.push_story(
+                        guid=f"urn:follow-after:{n}", language="az", headline=f"Sonra {n}", body_text="Mətn."
+                    )
 
         pusher = threading.Thread(target=push_later)
         pusher.start()

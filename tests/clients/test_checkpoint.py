@@ -38,7 +38,13 @@ def test_memory_checkpoint_counts_saves() -> None:
 
 @pytest.mark.parametrize(
     "content",
-    ['{"format": 1, "lang": "az"', '{"format": 99, "lang": "az"}', '{"format": 1}', '[1, 2]', '{"format": 1, "lang": "az", "skip": "x"}'],
+    [
+        '{"format": 1, "lang": "az"',
+        '{"format": 99, "lang": "az"}',
+        '{"format": 1}',
+        "[1, 2]",
+        '{"format": 1, "lang": "az", "skip": "x"}',
+    ],
 )
 def test_corrupt_or_foreign_file_is_refused(tmp_path: Path, content: str) -> None:
     path = tmp_path / "cursor"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -22,9 +22,9 @@ from ulak_client import (
     RetryPolicy,
     ServiceUnavailable,
     ValidationError,
+    _core,
     parse_retry_after,
 )
-from ulak_client import _core
 from ulak_client._story import build_story
 
 
@@ -89,7 +89,7 @@ def test_one_shot_upload_stream_is_not_resent() -> None:
 
 
 def test_parse_retry_after_seconds_and_http_date() -> None:
-    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(" 1.5 ") == 1.5
     assert parse_retry_after("-4") == 0.0
@@ -222,7 +222,9 @@ def test_models_keep_unknown_fields_round_trip() -> None:
             "bodies": [{"role": "main", "contentType": "text/html", "value": "<p>a</p>", "wordCount": 1}],
             "digitalSourceType": {"uri": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"},
             "infoSources": [{"name": "ulak-mt", "role": "engine"}],
-            "associations": [{"name": "original", "uri": "https://hub/stories/st_1/az", "rel": "translatedFrom", "version": "3"}],
+            "associations": [
+                {"name": "original", "uri": "https://hub/stories/st_1/az", "rel": "translatedFrom", "version": "3"}
+            ],
             "versionCreated": "2025-01-01T12:00:00Z",
         },
     }
@@ -230,10 +232,16 @@ def test_models_keep_unknown_fields_round_trip() -> None:
     assert (entry.story_id, entry.version, entry.language, entry.pub_status) == ("st_1", 3, "tr", "usable")
     assert entry.item.headline == "Başlık" and entry.item.body == "<p>a</p>"
     assert entry.item.associations[0].rel == "translatedFrom" and entry.item.is_machine_translation
-    assert entry.item.version_created == datetime(2025, 1, 1, 12, tzinfo=timezone.utc)
+    assert entry.item.version_created == datetime(2025, 1, 1, 12, tzinfo=UTC)
     assert entry.to_json_dict() == wire
 
 
 def test_ninjs_model_pushes_as_camel_case() -> None:
     story = Ninjs(uri="g", language="en", headlines=[{"value": "h"}], bodies=[{"value": "b"}], ed_note="n")
-    assert build_story(story) == {"uri": "g", "language": "en", "headlines": [{"value": "h"}], "bodies": [{"value": "b"}], "edNote": "n"}
+    assert build_story(story) == {
+        "uri": "g",
+        "language": "en",
+        "headlines": [{"value": "h"}],
+        "bodies": [{"value": "b"}],
+        "edNote": "n",
+    }

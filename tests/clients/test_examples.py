@@ -17,7 +17,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "clients" / "python" / "example
 
 def run_example(name: str, key: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ULAK_KEY": key}
-    return subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_push_from_folder_then_pull_to_folder(live_hub: LiveHub, tmp_path: Path) -> None:
@@ -45,7 +47,9 @@ def test_push_from_folder_then_pull_to_folder(live_hub: LiveHub, tmp_path: Path)
     files = sorted(p for p in mirror.glob("*.json"))
     assert len(files) >= 3  # the feed is shared: other modules' stories may be there too
     mine = [json.loads(p.read_text()) for p in files]
-    mine = [item for item in mine if any(a.get("value", "").startswith("urn:examples:") for a in item.get("altIds", []))]
+    mine = [
+        item for item in mine if any(a.get("value", "").startswith("urn:examples:") for a in item.get("altIds", []))
+    ]
     assert sorted(item["headlines"][0]["value"] for item in mine) == ["Story 0", "Story 1", "Story 2"]
     with_photo = next(item for item in mine if item["headlines"][0]["value"] == "Story 1")
     assert with_photo["associations"][0]["type"] == "picture"
@@ -75,7 +79,9 @@ def test_readme_quickstart_runs_as_written(live_hub: LiveHub, tmp_path: Path) ->
     env = {**os.environ, "ULAK_KEY": key}
 
     def run() -> list[str]:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.splitlines()
 

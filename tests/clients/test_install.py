@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "python"
-SERVER_MODULES = ("fastapi", "starlette", "sqlalchemy", "alembic", "argostranslate", "torch", "ctranslate2", "hub", "storage", "translation")
+SERVER_MODULES = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "argostranslate",
+    "torch",
+    "ctranslate2",
+    "hub",
+    "storage",
+    "translation",
+)
 
 CHECK = f"""
 import sys

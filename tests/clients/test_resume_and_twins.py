@@ -92,7 +92,9 @@ def _final_cursor(live_hub: LiveHub, key: str, agency: str) -> str:
 def _sync_session(live_hub: LiveHub, key: str, agency: str, story_ids: list[str]) -> dict[str, Any]:
     with UlakClient(live_hub.url, key) as hub:
         results: dict[str, Any] = {
-            "repush": hub.push_story(guid="urn:twin:0", language="tr", headline="Başlık 0", body_text="Metin 0.").to_json_dict(),
+            "repush": hub.push_story(
+                guid="urn:twin:0", language="tr", headline="Başlık 0", body_text="Metin 0."
+            ).to_json_dict(),
             "stories": [hub.get_story(i).to_json_dict() for i in story_ids],
             "versions": [hub.versions(i).to_json_dict() for i in story_ids],
             "feed": [e.to_json_dict() for e in hub.feed("tr", agency=agency, page_size=2)],
@@ -111,7 +113,9 @@ def _sync_session(live_hub: LiveHub, key: str, agency: str, story_ids: list[str]
 async def _async_session(live_hub: LiveHub, key: str, agency: str, story_ids: list[str]) -> dict[str, Any]:
     async with AsyncUlakClient(live_hub.url, key) as hub:
         results: dict[str, Any] = {
-            "repush": (await hub.push_story(guid="urn:twin:0", language="tr", headline="Başlık 0", body_text="Metin 0.")).to_json_dict(),
+            "repush": (
+                await hub.push_story(guid="urn:twin:0", language="tr", headline="Başlık 0", body_text="Metin 0.")
+            ).to_json_dict(),
             "stories": [(await hub.get_story(i)).to_json_dict() for i in story_ids],
             "versions": [(await hub.versions(i)).to_json_dict() for i in story_ids],
             "feed": [e.to_json_dict() async for e in hub.feed("tr", agency=agency, page_size=2)],
@@ -136,7 +140,9 @@ def test_sync_and_async_clients_give_identical_results(live_hub: LiveHub) -> Non
         ]
     sync_results = _sync_session(live_hub, key, code, story_ids)
     async_results = asyncio.run(_async_session(live_hub, key, code, story_ids))
-    assert json.dumps(sync_results, sort_keys=True, default=str) == json.dumps(async_results, sort_keys=True, default=str)
+    assert json.dumps(sync_results, sort_keys=True, default=str) == json.dumps(
+        async_results, sort_keys=True, default=str
+    )
     assert [e["storyId"] for e in sync_results["feed"]] == story_ids
     assert sync_results["repush"]["id"] == story_ids[0]
     assert sync_results["missing"] == ("NotFound", 404, "not_found")
@@ -157,7 +163,9 @@ def test_async_client_uploads_streams_and_gets_typed_errors(live_hub: LiveHub, t
         async with AsyncUlakClient(live_hub.url, owner_key) as owner, AsyncUlakClient(live_hub.url, other_key) as other:
             from_path = await owner.upload_media(photo)
             from_stream = await owner.upload_media(chunks())
-            pushed = await owner.push_story(guid="urn:async:1", language="uz", headline="Sarlavha", body_text="Matn.", media=[from_path])
+            pushed = await owner.push_story(
+                guid="urn:async:1", language="uz", headline="Sarlavha", body_text="Matn.", media=[from_path]
+            )
             with pytest.raises(PermissionDenied):
                 await other.kill(pushed.id)
             killed = await owner.kill(pushed.id)

@@ -9,21 +9,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ulak_client import AsyncUlakClient, StoryTranslations, UlakClient
 
 from hub.agencies import service as agencies
 from hub.app import create_app
 from hub.runtime import HubRuntime
 from tests.fixtures.databases import SqliteTemplate
 from tests.fixtures.hub import LiveServer, free_port, make_settings
+from ulak_client import AsyncUlakClient, StoryTranslations, UlakClient
 
 
 @pytest.fixture
-def translating_hub(tmp_path: Path, sqlite_template: SqliteTemplate, installed_models_dir: Path) -> Iterator[tuple[str, str]]:
+def translating_hub(
+    tmp_path: Path, sqlite_template: SqliteTemplate, installed_models_dir: Path
+) -> Iterator[tuple[str, str]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = make_settings(
-        tmp_path, sqlite_template.copy_to(tmp_path / "ulak.db"), public_url=url, models_dir=installed_models_dir, worker_poll_seconds=0.05
+        tmp_path,
+        sqlite_template.copy_to(tmp_path / "ulak.db"),
+        public_url=url,
+        models_dir=installed_models_dir,
+        worker_poll_seconds=0.05,
     )
     runtime = HubRuntime.from_settings(settings)
     with runtime.write() as session:
@@ -47,7 +53,12 @@ def wait_until_translated(hub: UlakClient, story_id: str, timeout: float = 60) -
 def test_pushed_story_arrives_in_five_languages(translating_hub: tuple[str, str]) -> None:
     url, key = translating_hub
     with UlakClient(url, api_key=key) as hub:
-        pushed = hub.push_story(guid="az-1", language="az", headline="Bakıda forum açılıb", body_text="Forum iki gün davam edəcək. Jurnalistlər gəlib.")
+        pushed = hub.push_story(
+            guid="az-1",
+            language="az",
+            headline="Bakıda forum açılıb",
+            body_text="Forum iki gün davam edəcək. Jurnalistlər gəlib.",
+        )
         status = wait_until_translated(hub, pushed.id)
         assert sorted(t.language for t in status.translations) == ["en", "ru", "tr", "uz"]
         assert all(t.model and t.model.startswith("translate-") for t in status.translations)

@@ -122,9 +122,14 @@ def test_hub_services_have_what_their_backends_need(services: dict[str, Any], na
     assert env["ULAK_S3_ENDPOINT"] == "minio:9000"
     # The hub's S3 credentials are the ones MinIO was started with.
     minio = service_environment(services["minio"])
-    assert (env["ULAK_S3_ACCESS_KEY"], env["ULAK_S3_SECRET_KEY"]) == (minio["MINIO_ROOT_USER"], minio["MINIO_ROOT_PASSWORD"])
-    assert env["ULAK_DATABASE_URL"].split("//", 1)[1].startswith(
-        f"{service_environment(services['postgres'])['POSTGRES_USER']}:{DOTENV['POSTGRES_PASSWORD']}@"
+    assert (env["ULAK_S3_ACCESS_KEY"], env["ULAK_S3_SECRET_KEY"]) == (
+        minio["MINIO_ROOT_USER"],
+        minio["MINIO_ROOT_PASSWORD"],
+    )
+    assert (
+        env["ULAK_DATABASE_URL"]
+        .split("//", 1)[1]
+        .startswith(f"{service_environment(services['postgres'])['POSTGRES_USER']}:{DOTENV['POSTGRES_PASSWORD']}@")
     )
 
 
@@ -149,7 +154,9 @@ def test_dependencies_wait_for_health_or_completion(services: dict[str, Any]) ->
             assert target in services, f"{name} depends on an undefined service {target}"
             condition = spec.get("condition")
             if condition == "service_healthy":
-                assert services[target].get("healthcheck", {}).get("test"), f"{name} waits for {target} to be healthy, but it has no healthcheck"
+                assert services[target].get("healthcheck", {}).get("test"), (
+                    f"{name} waits for {target} to be healthy, but it has no healthcheck"
+                )
             elif condition == "service_completed_successfully":
                 assert services[target].get("restart", "no") == "no", f"{target} is one-shot; it must not restart"
             else:
@@ -181,7 +188,9 @@ def test_every_named_volume_is_declared(compose: dict[str, Any], services: dict[
             source = volume["source"] if isinstance(volume, dict) else str(volume).split(":", 1)[0]
             if not source.startswith((".", "/", "~")):
                 used.add(source)
-    assert used == declared, f"used but undeclared: {sorted(used - declared)}; declared but unused: {sorted(declared - used)}"
+    assert used == declared, (
+        f"used but undeclared: {sorted(used - declared)}; declared but unused: {sorted(declared - used)}"
+    )
     assert {"postgres-data", "minio-data", "models"} <= used
 
 

@@ -24,7 +24,12 @@ def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-u
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Bearer ulak_deadbeef0000_secret"}, {"Authorization": "Basic abc"}],
+    [
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Bearer ulak_deadbeef0000_secret"},
+        {"Authorization": "Basic abc"},
+    ],
 )
 def test_missing_or_unknown_key_is_401(hub: HubHarness, headers: dict) -> None:
     assert_error(hub.client.post("/v1/stories", json=story("x"), headers=headers), 401, "unauthorized")
@@ -82,13 +87,17 @@ def test_invalid_story_is_422_naming_the_field(hub: HubHarness, mutate, field: s
 
 def test_unknown_language_is_422_listing_supported(hub: HubHarness) -> None:
     key = hub.agency("azertac")
-    body = assert_error(hub.client.post("/v1/stories", json=story("x", language="xx"), headers=hub.auth(key)), 422, "invalid_request")
+    body = assert_error(
+        hub.client.post("/v1/stories", json=story("x", language="xx"), headers=hub.auth(key)), 422, "invalid_request"
+    )
     assert "language" in body["detail"] and "az, tr, ru, uz, en" in body["detail"]
 
 
 def test_malformed_json_is_422(hub: HubHarness) -> None:
     key = hub.agency("azertac")
-    response = hub.client.post("/v1/stories", content=b"{not json", headers=hub.auth(key) | {"Content-Type": "application/json"})
+    response = hub.client.post(
+        "/v1/stories", content=b"{not json", headers=hub.auth(key) | {"Content-Type": "application/json"}
+    )
     assert_error(response, 422, "invalid_request")
 
 
@@ -103,7 +112,9 @@ def test_oversize_story_is_413(hub: HubHarness) -> None:
             yield b"x" * 65536
         yield b'"}]}'
 
-    response = hub.client.post("/v1/stories", content=chunks(), headers=hub.auth(key) | {"Content-Type": "application/json"})
+    response = hub.client.post(
+        "/v1/stories", content=chunks(), headers=hub.auth(key) | {"Content-Type": "application/json"}
+    )
     assert_error(response, 413, "payload_too_large")
     assert count(hub, Story) == 0
 

@@ -10,7 +10,9 @@ import pytest
 from tests.fixtures.hub import HubHarness, LiveServer, story
 
 
-def drain(hub: HubHarness, key: str, lang: str, *, limit: int = 100, after: str | None = None, **params: str) -> tuple[list[dict], str]:
+def drain(
+    hub: HubHarness, key: str, lang: str, *, limit: int = 100, after: str | None = None, **params: str
+) -> tuple[list[dict], str]:
     entries: list[dict] = []
     while True:
         query = {"lang": lang, "limit": str(limit), **params}
@@ -57,7 +59,9 @@ def test_original_links_to_its_translations(hub: HubHarness) -> None:
     assert "associations" not in item
 
 
-@pytest.mark.parametrize("query,field", [("lang=xx", "lang"), ("lang=az&limit=0", "limit"), ("lang=az&after=garbage", "after"), ("", "lang")])
+@pytest.mark.parametrize(
+    "query,field", [("lang=xx", "lang"), ("lang=az&limit=0", "limit"), ("lang=az&after=garbage", "after"), ("", "lang")]
+)
 def test_bad_feed_queries_are_422(hub: HubHarness, query: str, field: str) -> None:
     key = hub.agency("azertac")
     response = hub.client.get(f"/v1/feed?{query}", headers=hub.auth(key))

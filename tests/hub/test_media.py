@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from hub.models import MediaObject
 from tests.fixtures.hub import HubHarness
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a2a1e1d40000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a2a1e1d40000000049454e44ae426082"
+)
 
 
 def test_upload_is_content_addressed_and_sniffed(hub: HubHarness) -> None:
@@ -19,7 +21,12 @@ def test_upload_is_content_addressed_and_sniffed(hub: HubHarness) -> None:
     # Declared as text/html: the sniffed type wins, so the hub never serves it as a page.
     first = hub.client.post("/v1/media", content=PNG, headers=hub.auth(key) | {"Content-Type": "text/html"})
     assert first.status_code == 201
-    assert first.json() == {"href": f"http://127.0.0.1:8000/v1/media/{digest}", "sha256": digest, "size": len(PNG), "contentType": "image/png"}
+    assert first.json() == {
+        "href": f"http://127.0.0.1:8000/v1/media/{digest}",
+        "sha256": digest,
+        "size": len(PNG),
+        "contentType": "image/png",
+    }
     again = hub.client.post("/v1/media", content=PNG, headers=hub.auth(key))
     assert again.status_code == 201 and again.json() == first.json()
     stored = list(hub.runtime.store.list_objects("media/"))
@@ -32,9 +39,13 @@ def test_upload_is_content_addressed_and_sniffed(hub: HubHarness) -> None:
 
 def test_unknown_bytes_keep_a_safe_declared_type(hub: HubHarness) -> None:
     key = hub.agency("azertac")
-    body = hub.client.post("/v1/media", content=b"caption text", headers=hub.auth(key) | {"Content-Type": "text/plain"}).json()
+    body = hub.client.post(
+        "/v1/media", content=b"caption text", headers=hub.auth(key) | {"Content-Type": "text/plain"}
+    ).json()
     assert body["contentType"] == "text/plain"
-    html = hub.client.post("/v1/media", content=b"<script>x</script>", headers=hub.auth(key) | {"Content-Type": "text/html"}).json()
+    html = hub.client.post(
+        "/v1/media", content=b"<script>x</script>", headers=hub.auth(key) | {"Content-Type": "text/html"}
+    ).json()
     assert html["contentType"] == "application/octet-stream"
 
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from hub.db import check_schema, downgrade, current_revision, head_revision, make_engine, upgrade
+from hub.db import check_schema, current_revision, downgrade, head_revision, make_engine, upgrade
 from hub.models import Base
 
 

@@ -40,12 +40,18 @@ def s3_hub(database_url: str, tmp_path: Path, s3_running, s3_bucket_name: str) -
 
 def rows(hub: HubHarness) -> dict[str, int]:
     with hub.runtime.read() as session:
-        return {m.__name__: session.scalar(select(func.count()).select_from(m)) or 0 for m in (Story, LanguageVersion, MediaObject, FeedEntry, TranslationJob)}
+        return {
+            m.__name__: session.scalar(select(func.count()).select_from(m)) or 0
+            for m in (Story, LanguageVersion, MediaObject, FeedEntry, TranslationJob)
+        }
 
 
 def assert_no_dangling_rows(hub: HubHarness) -> None:
     with hub.runtime.read() as session:
-        keys = session.scalars(select(LanguageVersion.object_key)).all() + session.scalars(select(MediaObject.object_key)).all()
+        keys = (
+            session.scalars(select(LanguageVersion.object_key)).all()
+            + session.scalars(select(MediaObject.object_key)).all()
+        )
     for key in keys:
         try:
             hub.runtime.store.stat_object(key)

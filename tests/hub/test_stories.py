@@ -23,7 +23,9 @@ def assert_valid_ninjs(document: dict) -> None:
 
 def test_push_creates_version_one_and_serves_ninjs(hub: HubHarness) -> None:
     key = hub.agency("azertac")
-    response = hub.client.post("/v1/stories", json=story("az-1", urgency=2, by="Reporter", located="Bakı"), headers=hub.auth(key))
+    response = hub.client.post(
+        "/v1/stories", json=story("az-1", urgency=2, by="Reporter", located="Bakı"), headers=hub.auth(key)
+    )
     assert response.status_code == 201
     pushed = response.json()
     assert pushed["version"] == 1 and pushed["language"] == "az" and pushed["status"] == "usable"
@@ -57,7 +59,9 @@ def test_hub_assigns_time_and_ignores_agency_clock(hub: HubHarness) -> None:
     key = hub.agency("azertac")
     before = datetime.now(UTC)
     pushed = hub.client.post(
-        "/v1/stories", json=story("az-1", versionCreated="1999-01-01T00:00:00Z", pubStatus="canceled"), headers=hub.auth(key)
+        "/v1/stories",
+        json=story("az-1", versionCreated="1999-01-01T00:00:00Z", pubStatus="canceled"),
+        headers=hub.auth(key),
     ).json()
     item = hub.client.get(f"/v1/stories/{pushed['id']}", headers=hub.auth(key)).json()
     created = datetime.fromisoformat(item["versionCreated"])
@@ -140,7 +144,9 @@ def test_embargoed_story_is_hidden_from_others_until_it_passes(hub: HubHarness) 
     now = datetime.now(UTC)
     hub.runtime.clock = lambda: now
     until = now + timedelta(hours=1)
-    pushed = hub.client.post("/v1/stories", json=story("az-1", embargoedUntil=until.isoformat()), headers=hub.auth(key)).json()
+    pushed = hub.client.post(
+        "/v1/stories", json=story("az-1", embargoedUntil=until.isoformat()), headers=hub.auth(key)
+    ).json()
 
     assert hub.client.get(f"/v1/stories/{pushed['id']}", headers=hub.auth(reader)).status_code == 404
     assert hub.client.get("/v1/feed?lang=az", headers=hub.auth(reader)).json()["entries"] == []

@@ -23,7 +23,13 @@ BODY = "Bakıda beynəlxalq media forumu açılıb. Forumda 40 ölkədən jurnal
 
 @pytest.fixture
 def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
-    settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, models_dir=installed_models_dir, worker_poll_seconds=0.01)
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        embedded_worker=False,
+        models_dir=installed_models_dir,
+        worker_poll_seconds=0.01,
+    )
     with HubHarness.start(settings) as harness:
         yield harness
 
@@ -39,7 +45,9 @@ def feed(hub: HubHarness, key: str, lang: str) -> list[dict]:
     return hub.client.get(f"/v1/feed?lang={lang}&limit=1000", headers=hub.auth(key)).json()["entries"]
 
 
-def test_story_appears_in_every_language_correctly_labelled(translating_hub: HubHarness, worker: TranslationWorker) -> None:
+def test_story_appears_in_every_language_correctly_labelled(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
     hub = translating_hub
     key = hub.agency("azertac")
     reader = hub.agency("trt", scopes="pull", partner=True)
@@ -55,12 +63,20 @@ def test_story_appears_in_every_language_correctly_labelled(translating_hub: Hub
         assert [(e["storyId"], e["version"], e["pubStatus"]) for e in entries] == [(pushed["id"], 1, "usable")]
         item = entries[0]["item"]
         assert item["language"] == lang and item["uri"] == f"urn:ulak:story:{pushed['id']}:{lang}"
-        assert item["digitalSourceType"]["uri"] == "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+        assert (
+            item["digitalSourceType"]["uri"] == "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+        )
         assert item["edNote"] == "Machine translation from Azerbaijani (az)"
         originator, translator = item["infoSources"]
         assert originator["role"] == "originator" and originator["literal"] == "azertac"
         assert translator["role"] == "translator" and "translate-" in translator["literal"]
-        assert {"name": "original (az)", "uri": pushed["uri"], "rel": "translatedFrom", "language": "az", "version": "1"} in item["associations"]
+        assert {
+            "name": "original (az)",
+            "uri": pushed["uri"],
+            "rel": "translatedFrom",
+            "language": "az",
+            "version": "1",
+        } in item["associations"]
         assert item["urgency"] == 3 and item["version"] == "1"
         assert item["bodies"][0]["value"].count("\n\n") == 1  # paragraphs kept
         if validator is not None:
@@ -77,7 +93,9 @@ def test_story_appears_in_every_language_correctly_labelled(translating_hub: Hub
         assert json.loads(stream.read())["language"] == "uz"
 
 
-def test_correction_never_serves_an_old_translation_as_current(translating_hub: HubHarness, worker: TranslationWorker) -> None:
+def test_correction_never_serves_an_old_translation_as_current(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
     hub = translating_hub
     key = hub.agency("azertac")
     first = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
@@ -105,7 +123,9 @@ def test_superseded_pending_jobs_are_canceled(translating_hub: HubHarness, worke
     assert all(r == "superseded by version 2" for v, _, r in rows if v == 1)
 
 
-def test_kill_reaches_every_language_and_cancels_pending_jobs(translating_hub: HubHarness, worker: TranslationWorker) -> None:
+def test_kill_reaches_every_language_and_cancels_pending_jobs(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
     hub = translating_hub
     key = hub.agency("azertac")
     done = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
@@ -129,26 +149,40 @@ def test_missing_model_blocks_then_unblocks_when_installed(
     models.mkdir()
     for code in ("translate-az_en", "translate-en_az"):
         install_archive(synthetic_archives[code], models)
-    settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, models_dir=models, target_languages="az,tr,en")
+    settings = make_settings(
+        tmp_path / "data", database_url, embedded_worker=False, models_dir=models, target_languages="az,tr,en"
+    )
     with HubHarness.start(settings) as hub:
         engine = build_engine(settings)
         worker = TranslationWorker(hub.runtime, engine)
         key = hub.agency("azertac")
         pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
         worker.run_until_idle()
-        status = {t["language"]: t for t in hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(key)).json()["translations"]}
+        status = {
+            t["language"]: t
+            for t in hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(key)).json()[
+                "translations"
+            ]
+        }
         assert status["en"]["status"] == "done"
         assert status["tr"]["status"] == "blocked" and "translate-en_tr" in status["tr"]["reason"]
 
         install_archive(synthetic_archives["translate-en_tr"], models)  # what the operator does
         worker.run_until_idle()
         engine.close()
-        status = {t["language"]: t["status"] for t in hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(key)).json()["translations"]}
+        status = {
+            t["language"]: t["status"]
+            for t in hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(key)).json()[
+                "translations"
+            ]
+        }
         assert status == {"en": "done", "tr": "done"}
         assert len(feed(hub, key, "tr")) == 1
 
 
-def test_poison_story_fails_cleanly_and_others_go_through(translating_hub: HubHarness, worker: TranslationWorker, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poison_story_fails_cleanly_and_others_go_through(
+    translating_hub: HubHarness, worker: TranslationWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An engine crash on one story's text (a fault we cannot provoke in a healthy model,
     so it is injected) fails that story alone; a story over the size cap fails at once."""
     hub = translating_hub
@@ -201,7 +235,9 @@ def test_queue_and_metrics(translating_hub: HubHarness, worker: TranslationWorke
         assert session.scalar(select(func.count()).select_from(FeedEntry)) == 5
 
 
-def test_translation_finished_after_an_unannounced_embargo_is_seen_once(translating_hub: HubHarness, worker: TranslationWorker) -> None:
+def test_translation_finished_after_an_unannounced_embargo_is_seen_once(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
     """The embargo passes, a worker publishes a translation before any feed read has
     released the story: partners still see each language exactly once."""
     from datetime import UTC, datetime, timedelta
@@ -212,7 +248,9 @@ def test_translation_finished_after_an_unannounced_embargo_is_seen_once(translat
     now = datetime.now(UTC)
     hub.runtime.clock = lambda: now
     until = now + timedelta(minutes=5)
-    pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY, embargoedUntil=until.isoformat()), headers=hub.auth(key)).json()
+    pushed = hub.client.post(
+        "/v1/stories", json=story("az-1", body=BODY, embargoedUntil=until.isoformat()), headers=hub.auth(key)
+    ).json()
     hub.runtime.clock = lambda: until + timedelta(seconds=1)
     worker.run_until_idle()
     for lang in ("az", *TARGETS):

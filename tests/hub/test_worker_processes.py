@@ -22,14 +22,18 @@ SENTENCES = " ".join(f"Bu xəbərin {n}-ci cümləsi fərqli sözlərlə yazıl�
 
 
 def worker_process(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "hub", "worker"], env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hub", "worker"], env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def assert_exactly_once(hub: HubHarness, expected_jobs: int) -> None:
     with hub.runtime.read() as session:
         jobs = session.execute(select(TranslationJob.status)).scalars().all()
         results = session.execute(
-            select(LanguageVersion.story_id, LanguageVersion.version, LanguageVersion.language).where(LanguageVersion.is_original.is_(False))
+            select(LanguageVersion.story_id, LanguageVersion.version, LanguageVersion.language).where(
+                LanguageVersion.is_original.is_(False)
+            )
         ).all()
         entries = session.execute(select(FeedEntry.story_id, FeedEntry.version, FeedEntry.language)).all()
     assert len(jobs) == expected_jobs and set(jobs) == {"done"}
@@ -39,7 +43,9 @@ def assert_exactly_once(hub: HubHarness, expected_jobs: int) -> None:
     assert set(results) <= set(entries)
 
 
-def test_kill_9_mid_batch_loses_nothing_and_repeats_nothing(database_url: str, tmp_path: Path, installed_models_dir: Path) -> None:
+def test_kill_9_mid_batch_loses_nothing_and_repeats_nothing(
+    database_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
     settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, models_dir=installed_models_dir)
     env = {
         "ULAK_DATA_DIR": str(settings.data_dir),
@@ -53,7 +59,12 @@ def test_kill_9_mid_batch_loses_nothing_and_repeats_nothing(database_url: str, t
         key = hub.agency("azertac")
         stories = 50
         for n in range(stories):
-            assert hub.client.post("/v1/stories", json=story(f"az-{n}", body=f"{n}. {SENTENCES}"), headers=hub.auth(key)).status_code == 201
+            assert (
+                hub.client.post(
+                    "/v1/stories", json=story(f"az-{n}", body=f"{n}. {SENTENCES}"), headers=hub.auth(key)
+                ).status_code
+                == 201
+            )
 
         first = worker_process(env)
         deadline = time.monotonic() + 60
@@ -90,15 +101,24 @@ def test_kill_9_mid_batch_loses_nothing_and_repeats_nothing(database_url: str, t
         assert max(attempts) == 2, "the killed worker's jobs should have been reclaimed once"
 
 
-def test_several_workers_do_each_job_exactly_once(database_url: str, tmp_path: Path, installed_models_dir: Path) -> None:
+def test_several_workers_do_each_job_exactly_once(
+    database_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
     settings = make_settings(
-        tmp_path / "data", database_url, embedded_worker=False, models_dir=installed_models_dir, worker_claim_size=5, worker_poll_seconds=0.01
+        tmp_path / "data",
+        database_url,
+        embedded_worker=False,
+        models_dir=installed_models_dir,
+        worker_claim_size=5,
+        worker_poll_seconds=0.01,
     )
     with HubHarness.start(settings) as hub:
         key = hub.agency("azertac")
         stories = 75
         for n in range(stories):
-            hub.client.post("/v1/stories", json=story(f"az-{n}", body=f"Xəbər nömrəsi {n}. Qısa mətn."), headers=hub.auth(key))
+            hub.client.post(
+                "/v1/stories", json=story(f"az-{n}", body=f"Xəbər nömrəsi {n}. Qısa mətn."), headers=hub.auth(key)
+            )
         engines = [build_engine(settings) for _ in range(3)]
         workers = [TranslationWorker(hub.runtime, engine, name=f"w{i}") for i, engine in enumerate(engines)]
         errors: list[BaseException] = []

@@ -69,15 +69,21 @@ def staging_leftovers(store: ObjectStore) -> list[str]:
     if isinstance(store, LocalObjectStore):
         return sorted(os.listdir(store.root / "staging"))
     client = store._client  # list including the reserved staging prefix the store hides
-    return [item.object_name for item in client.list_objects(store.bucket, recursive=True)
-            if item.object_name.startswith(".ulak-staging/")]
+    return [
+        item.object_name
+        for item in client.list_objects(store.bucket, recursive=True)
+        if item.object_name.startswith(".ulak-staging/")
+    ]
 
 
 def test_small_round_trip_keeps_bytes_type_and_metadata(store: ObjectStore) -> None:
     body = "Bakı — Ташкент — İstanbul".encode()
     info = store.put_object(
-        "stories/aza/s1/1/az.json", io.BytesIO(body), len(body),
-        content_type="application/json", metadata={"Agency": "AZA", "x-amz-meta-lang": "az"},
+        "stories/aza/s1/1/az.json",
+        io.BytesIO(body),
+        len(body),
+        content_type="application/json",
+        metadata={"Agency": "AZA", "x-amz-meta-lang": "az"},
     )
     assert info.key == "stories/aza/s1/1/az.json"
     assert info.size == len(body)
@@ -133,8 +139,15 @@ def test_empty_object(store: ObjectStore) -> None:
 
 @pytest.mark.parametrize(
     ("offset", "length", "expected"),
-    [(0, 10, slice(0, 10)), (100, None, slice(100, None)), (999, 1, slice(999, 1000)),
-     (990, 50, slice(990, 1000)), (1000, None, slice(0, 0)), (5000, 10, slice(0, 0)), (10, 0, slice(0, 0))],
+    [
+        (0, 10, slice(0, 10)),
+        (100, None, slice(100, None)),
+        (999, 1, slice(999, 1000)),
+        (990, 50, slice(990, 1000)),
+        (1000, None, slice(0, 0)),
+        (5000, 10, slice(0, 0)),
+        (10, 0, slice(0, 0)),
+    ],
 )
 def test_range_reads(store: ObjectStore, offset: int, length: int | None, expected: slice) -> None:
     body = bytes(range(256)) * 3 + os.urandom(232)  # 1000 bytes
@@ -248,7 +261,10 @@ def test_media_are_content_addressed_and_stored_once(store: ObjectStore) -> None
     again = store.stat_object(first.key)
     # Nothing new: the first upload's content type, metadata and timestamp remain.
     assert (again.content_type, again.metadata, again.last_modified, again.etag) == (
-        "image/jpeg", {"filename": "a.jpg", "sha256": digest}, stored.last_modified, stored.etag,
+        "image/jpeg",
+        {"filename": "a.jpg", "sha256": digest},
+        stored.last_modified,
+        stored.etag,
     )
     assert [info.key for info in store.list_objects("media/")] == [first.key]
     assert read_all(store, first.key) == body

@@ -27,9 +27,18 @@ def test_story_key() -> None:
 
 @pytest.mark.parametrize(
     ("agency", "story_id", "version", "lang"),
-    [("..", "s", 1, "az"), ("a/b", "s", 1, "az"), ("a", "../x", 1, "az"), ("a", "s", -1, "az"),
-     ("a", "s", 1, "../az"), ("a", "s", 1, "AZ"), ("", "s", 1, "az"), ("a", ".hidden", 1, "az"),
-     ("a", "s", "1/2", "az"), ("a", "x" * 129, 1, "az")],
+    [
+        ("..", "s", 1, "az"),
+        ("a/b", "s", 1, "az"),
+        ("a", "../x", 1, "az"),
+        ("a", "s", -1, "az"),
+        ("a", "s", 1, "../az"),
+        ("a", "s", 1, "AZ"),
+        ("", "s", 1, "az"),
+        ("a", ".hidden", 1, "az"),
+        ("a", "s", "1/2", "az"),
+        ("a", "x" * 129, 1, "az"),
+    ],
 )
 def test_story_key_refuses_unsafe_parts(agency, story_id, version, lang) -> None:
     with pytest.raises(ValueError):

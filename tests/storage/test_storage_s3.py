@@ -26,9 +26,7 @@ def make_store(server, bucket: str, **kwargs) -> S3ObjectStore:
 )
 def test_wrong_credentials_give_a_clear_error(s3_running, s3_store, access_key, secret_key, code) -> None:
     s3_store.put_object("k", io.BytesIO(b"x"), 1)  # the bucket exists: only the credentials differ
-    bad = make_store(
-        s3_running, s3_store.bucket, access_key=access_key or s3_running.access_key, secret_key=secret_key
-    )
+    bad = make_store(s3_running, s3_store.bucket, access_key=access_key or s3_running.access_key, secret_key=secret_key)
     for operation in (bad.ping, lambda: bad.put_object("k2", io.BytesIO(b"x"), 1), lambda: bad.get_object("k")):
         with pytest.raises(StorageError) as caught:
             operation()

@@ -17,8 +17,14 @@ from translation.packages import install_archive
 from translation.segmentation import segment_text
 
 STORIES = [
-    Document("az", ("tr", "uz", "ru", "en"), [Field("Prezident Bakı şəhərində görüş keçirib. Hökumət yeni qərar verib!\n\nNeft və qaz ixracı artıb.")]),
-    Document("en", ("az", "tr", "uz", "ru"), [Field("The president held a meeting in the capital. Oil and gas export grew.")]),
+    Document(
+        "az",
+        ("tr", "uz", "ru", "en"),
+        [Field("Prezident Bakı şəhərində görüş keçirib. Hökumət yeni qərar verib!\n\nNeft və qaz ixracı artıb.")],
+    ),
+    Document(
+        "en", ("az", "tr", "uz", "ru"), [Field("The president held a meeting in the capital. Oil and gas export grew.")]
+    ),
     Document("tr", ("az", "en", "uz"), [Field("Cumhurbaşkanı Ankara'da toplantı düzenledi. Ekonomi büyüdü.")]),
     Document("ru", ("az", "tr", "en"), [Field("Президент провёл встречу в Москве. Экономика выросла.")]),
     Document("uz", ("az", "en"), [Field("Prezident Toshkentda uchrashuv o'tkazdi. Yangi loyiha.")]),
@@ -76,7 +82,9 @@ def test_a_hop_taken_first_by_some_routes_and_second_by_others_runs_once(install
     az = "Prezident Bakı şəhərində görüş keçirib. Neft ixracı artıb."
     en = "The president held a meeting. Oil export grew."
     with TranslationEngine(installed_models_dir, threads=2) as engine:
-        [from_az, from_en] = engine.translate_documents([Document("az", ("tr",), [Field(az)]), Document("en", ("tr",), [Field(en)])])
+        [from_az, from_en] = engine.translate_documents(
+            [Document("az", ("tr",), [Field(az)]), Document("en", ("tr",), [Field(en)])]
+        )
         # az→en, then en→tr once for the English story and the pivot together.
         assert engine.stats.model_calls == 2
         english = [engine.translate_text(s, "az", "en") for s in segment_text(az, "az").sentences]
@@ -92,6 +100,8 @@ def test_a_hop_that_cannot_load_fails_only_its_targets_while_others_run(
         install_archive(synthetic_archives[code], models_dir)
     with TranslationEngine(models_dir, threads=2) as engine:
         shutil.rmtree(next(models_dir.glob("translate-en_ru-*")))
-        [result] = engine.translate_documents([Document("az", ("tr", "ru", "uz", "en"), [Field(STORIES[0].fields[0].text)])])
+        [result] = engine.translate_documents(
+            [Document("az", ("tr", "ru", "uz", "en"), [Field(STORIES[0].fields[0].text)])]
+        )
     assert isinstance(result["ru"].error, ModelNotInstalled) and result["ru"].texts is None
     assert all(result[t].error is None and result[t].texts for t in ("tr", "uz", "en"))

@@ -33,7 +33,7 @@ def _cli() -> typer.Typer:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -97,7 +97,9 @@ def test_available_lists_the_index_and_is_cached(cli, tmp_path: Path) -> None:
     assert again.stdout == result.stdout
 
 
-def test_available_without_index_or_cache_fails_cleanly(cli, monkeypatch: pytest.MonkeyPatch, index_server: str) -> None:
+def test_available_without_index_or_cache_fails_cleanly(
+    cli, monkeypatch: pytest.MonkeyPatch, index_server: str
+) -> None:
     monkeypatch.setenv("ULAK_ARGOS_INDEX_URL", f"{index_server}/no-such-index.json")
     result = cli("models", "available")
     assert result.exit_code == 1
@@ -144,7 +146,9 @@ def test_install_file_list_and_remove(cli, synthetic_archives: dict[str, Path]) 
     assert again.exit_code == 1 and "translate-ru_en" in again.stderr
 
 
-def test_import_multilingual_model_serves_uzbek_direct_and_by_pivot(cli, multilingual_model_source, synthetic_archives) -> None:
+def test_import_multilingual_model_serves_uzbek_direct_and_by_pivot(
+    cli, multilingual_model_source, synthetic_archives
+) -> None:
     source = multilingual_model_source
     imported = cli(
         "models", "import",

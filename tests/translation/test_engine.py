@@ -41,7 +41,9 @@ def engine(installed_models_dir: Path) -> TranslationEngine:
 
 
 def _story(target_langs=("tr", "uz", "en", "ru", "az")) -> Document:
-    return Document("az", tuple(target_langs), [Field("Bakı xəbəri: yeni layihə."), Field(AZ_STORY), Field(AZ_HTML, html=True)])
+    return Document(
+        "az", tuple(target_langs), [Field("Bakı xəbəri: yeni layihə."), Field(AZ_STORY), Field(AZ_HTML, html=True)]
+    )
 
 
 def test_every_target_gets_every_field_with_its_models(engine: TranslationEngine) -> None:
@@ -131,8 +133,12 @@ def test_one_batch_per_model_deduplicated_across_documents(engine: TranslationEn
 
 
 def test_language_tokens_never_leak(engine: TranslationEngine) -> None:
-    [result] = engine.translate_documents([Document("en", ("uz",), [Field("The president held a meeting. Oil and gas export grew.")])])
-    [back] = engine.translate_documents([Document("uz", ("en", "az"), [Field("Prezident Toshkentda uchrashuv o'tkazdi.")])])
+    [result] = engine.translate_documents(
+        [Document("en", ("uz",), [Field("The president held a meeting. Oil and gas export grew.")])]
+    )
+    [back] = engine.translate_documents(
+        [Document("uz", ("en", "az"), [Field("Prezident Toshkentda uchrashuv o'tkazdi.")])]
+    )
     for text in [*result["uz"].texts, *back["en"].texts, *back["az"].texts]:
         assert not LANGUAGE_TOKEN.search(text)
 
@@ -154,7 +160,9 @@ def test_per_target_errors_do_not_fail_the_batch(engine: TranslationEngine) -> N
     assert isinstance(results[1]["en"].error, UnsupportedLanguagePair)
 
 
-def test_package_removed_after_refresh_fails_only_its_targets(synthetic_archives: dict[str, Path], models_dir: Path) -> None:
+def test_package_removed_after_refresh_fails_only_its_targets(
+    synthetic_archives: dict[str, Path], models_dir: Path
+) -> None:
     for code in ("translate-az_en", "translate-en_tr", "translate-en_ru"):
         install_archive(synthetic_archives[code], models_dir)
     with TranslationEngine(models_dir, threads=1) as engine:

@@ -77,9 +77,7 @@ def test_sanitize_removes_event_handlers_and_unsafe_urls() -> None:
     )
     cleaned = sanitize_html(html)
     assert cleaned == '<p>Hi <a rel="noopener noreferrer">link</a> <img src="x.png" alt="A cat"></p>'
-    attribute_names = {
-        name for event in _events(cleaned).events if event[0] == "start" for name, _ in event[2]
-    }
+    attribute_names = {name for event in _events(cleaned).events if event[0] == "start" for name, _ in event[2]}
     assert attribute_names == {"rel", "src", "alt"}
 
 
@@ -134,8 +132,7 @@ def test_whitespace_only_and_letterless_nodes_are_not_translated() -> None:
     layout = segment_html(html, "en")
     assert layout.sentences == ["One.", "Two."]
     assert (
-        layout.render(["Bir.", "İki."])
-        == "<ul>\n  <li>Bir.</li>\n  <li>2024</li>\n  <li>İki.</li>\n</ul>\n<p> — </p>"
+        layout.render(["Bir.", "İki."]) == "<ul>\n  <li>Bir.</li>\n  <li>2024</li>\n  <li>İki.</li>\n</ul>\n<p> — </p>"
     )
 
 
@@ -147,9 +144,7 @@ def test_alt_and_title_are_translated_but_no_other_attribute() -> None:
     )
     layout = segment_html(html, "en")
     assert layout.sentences == ["Read more.", "Now.", "Link text", "A cat on a mat.", "European Union", "EU"]
-    rendered = layout.render(
-        ["Daha fazla.", "Şimdi.", "Bağlantı", "Paspasta bir kedi.", "Avrupa Birliği", "AB"]
-    )
+    rendered = layout.render(["Daha fazla.", "Şimdi.", "Bağlantı", "Paspasta bir kedi.", "Avrupa Birliği", "AB"])
     assert rendered == (
         '<p><a href="https://news.example/story-one.html" title="Daha fazla. Şimdi." rel="noopener noreferrer">'
         'Bağlantı</a></p><img src="https://cdn.example/photo.jpg" alt="Paspasta bir kedi.">'
@@ -237,9 +232,7 @@ def test_ninjs_html_bodies_round_trip_and_keep_their_markup(lang: str) -> None:
         marked = layout.render(_marked(layout.sentences))
         # Every tag and every attribute other than the translated alt/title is unchanged…
         translated_attributes = frozenset({"alt", "title"})
-        assert (
-            _events(marked, translated_attributes).events == _events(sanitized, translated_attributes).events
-        )
+        assert _events(marked, translated_attributes).events == _events(sanitized, translated_attributes).events
         # …and every translatable letter of the text went through the translation.
         untranslated = re.sub(r"\[\d+:[^\]]*\]", "", "".join(_events(marked).text))
         assert not any(character.isalpha() for character in untranslated)

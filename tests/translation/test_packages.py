@@ -43,7 +43,16 @@ def test_install_unpacks_one_versioned_directory(models_dir: Path, synthetic_arc
 
 @pytest.mark.parametrize(
     "breakage",
-    ["not-a-zip", "no-top-level-folder", "two-top-level-folders", "no-metadata", "bad-metadata", "no-sentencepiece", "no-model", "path-traversal"],
+    [
+        "not-a-zip",
+        "no-top-level-folder",
+        "two-top-level-folders",
+        "no-metadata",
+        "bad-metadata",
+        "no-sentencepiece",
+        "no-model",
+        "path-traversal",
+    ],
 )
 def test_broken_archive_installs_nothing_and_says_why(
     breakage: str, models_dir: Path, synthetic_archives: dict[str, Path], tmp_path: Path
@@ -77,7 +86,9 @@ def test_broken_archive_installs_nothing_and_says_why(
     assert not (tmp_path.parent / "evil.json").exists()
 
 
-def test_prefix_token_missing_from_vocabulary_is_refused(models_dir: Path, synthetic_archives: dict[str, Path], tmp_path: Path) -> None:
+def test_prefix_token_missing_from_vocabulary_is_refused(
+    models_dir: Path, synthetic_archives: dict[str, Path], tmp_path: Path
+) -> None:
     def edit(name: str, data: bytes) -> bytes:
         if not name.endswith("metadata.json"):
             return data
@@ -104,7 +115,9 @@ def test_newer_version_replaces_older_and_reinstall_is_idempotent(models_dir: Pa
     assert [p.name for p in models_dir.iterdir()] == ["translate-az_en-1.10"]
 
 
-def test_remove_deletes_the_package_and_unknown_code_raises(models_dir: Path, synthetic_archives: dict[str, Path]) -> None:
+def test_remove_deletes_the_package_and_unknown_code_raises(
+    models_dir: Path, synthetic_archives: dict[str, Path]
+) -> None:
     install_archive(synthetic_archives["translate-az_en"], models_dir)
     install_archive(synthetic_archives["translate-en_az"], models_dir)
 
@@ -117,7 +130,9 @@ def test_remove_deletes_the_package_and_unknown_code_raises(models_dir: Path, sy
         remove_package(models_dir, "translate-az_en")
 
 
-def test_import_packages_a_plain_model_with_multilingual_metadata(models_dir: Path, multilingual_model_source, tmp_path: Path) -> None:
+def test_import_packages_a_plain_model_with_multilingual_metadata(
+    models_dir: Path, multilingual_model_source, tmp_path: Path
+) -> None:
     source = multilingual_model_source
     info = import_model(
         source.model_dir,
@@ -140,7 +155,9 @@ def test_import_packages_a_plain_model_with_multilingual_metadata(models_dir: Pa
     assert install_archive(archive, tmp_path / "elsewhere").code == MULTILINGUAL_PACKAGE.code
 
 
-def test_import_refuses_a_directory_that_is_not_a_model(models_dir: Path, multilingual_model_source, tmp_path: Path) -> None:
+def test_import_refuses_a_directory_that_is_not_a_model(
+    models_dir: Path, multilingual_model_source, tmp_path: Path
+) -> None:
     empty = tmp_path / "not-a-model"
     empty.mkdir()
     with pytest.raises(InvalidPackage, match="model.bin"):

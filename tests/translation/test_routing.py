@@ -53,7 +53,9 @@ def test_same_language_needs_no_model(router: Router) -> None:
         ("en", "kk", ("translate-en_kk",)),
     ],
 )
-def test_unsupported_pair_names_exactly_what_to_install(router: Router, source: str, target: str, missing: tuple[str, ...]) -> None:
+def test_unsupported_pair_names_exactly_what_to_install(
+    router: Router, source: str, target: str, missing: tuple[str, ...]
+) -> None:
     with pytest.raises(UnsupportedLanguagePair) as caught:
         router.plan(source, target)
     assert caught.value.missing == missing

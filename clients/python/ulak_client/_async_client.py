@@ -6,8 +6,8 @@ the shared ``_core`` and feed state machine, so both clients behave identically.
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
@@ -36,6 +36,7 @@ from .models import (
 
 T = TypeVar("T")
 logger = logging.getLogger("ulak_client")
+
 
 class AsyncUlakClient:
     """A client for one hub. Use it as ``async with``, or call ``aclose()``.
@@ -138,7 +139,9 @@ class AsyncUlakClient:
 
     # --- feed ----------------------------------------------------------------------
 
-    async def feed_page(self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None) -> FeedPage:
+    async def feed_page(
+        self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None
+    ) -> FeedPage:
         """One page of the feed; follow ``page.next`` yourself, or use ``feed()``."""
         return await self._send(_core.feed_page(lang, after=after, limit=limit, agency=agency))
 
@@ -182,12 +185,16 @@ class AsyncUlakClient:
                 delay = self.retry.delay_after_error(call, attempt, exc, self._rng)
                 if delay is None:
                     raise TransportError(f"{call.method} {url}: {type(exc).__name__}: {exc}") from exc
-                logger.info("%s %s failed (%s); retry %d in %.2fs", call.method, url, type(exc).__name__, attempt, delay)
+                logger.info(
+                    "%s %s failed (%s); retry %d in %.2fs", call.method, url, type(exc).__name__, attempt, delay
+                )
                 await self._sleep(delay)
                 continue
             delay = self.retry.delay_after_status(call, attempt, response.status_code, response.headers, self._rng)
             if delay is not None:
-                logger.info("%s %s answered %d; retry %d in %.2fs", call.method, url, response.status_code, attempt, delay)
+                logger.info(
+                    "%s %s answered %d; retry %d in %.2fs", call.method, url, response.status_code, attempt, delay
+                )
                 await self._sleep(delay)
                 continue
             return _core.handle_response(call, response.status_code, response.headers, response.content)

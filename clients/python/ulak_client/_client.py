@@ -74,7 +74,9 @@ class UlakClient:
     def __enter__(self) -> UlakClient:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -140,7 +142,9 @@ class UlakClient:
 
     # --- feed ----------------------------------------------------------------------
 
-    def feed_page(self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None) -> FeedPage:
+    def feed_page(
+        self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None
+    ) -> FeedPage:
         """One page of the feed; follow ``page.next`` yourself, or use ``feed()``."""
         return self._send(_core.feed_page(lang, after=after, limit=limit, agency=agency))
 
@@ -184,12 +188,16 @@ class UlakClient:
                 delay = self.retry.delay_after_error(call, attempt, exc, self._rng)
                 if delay is None:
                     raise TransportError(f"{call.method} {url}: {type(exc).__name__}: {exc}") from exc
-                logger.info("%s %s failed (%s); retry %d in %.2fs", call.method, url, type(exc).__name__, attempt, delay)
+                logger.info(
+                    "%s %s failed (%s); retry %d in %.2fs", call.method, url, type(exc).__name__, attempt, delay
+                )
                 self._sleep(delay)
                 continue
             delay = self.retry.delay_after_status(call, attempt, response.status_code, response.headers, self._rng)
             if delay is not None:
-                logger.info("%s %s answered %d; retry %d in %.2fs", call.method, url, response.status_code, attempt, delay)
+                logger.info(
+                    "%s %s answered %d; retry %d in %.2fs", call.method, url, response.status_code, attempt, delay
+                )
                 self._sleep(delay)
                 continue
             return _core.handle_response(call, response.status_code, response.headers, response.content)

@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
@@ -88,9 +88,7 @@ class RetryPolicy:
         base = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         return base * (1.0 - self.jitter + self.jitter * rng.random())
 
-    def delay_after_error(
-        self, call: Call[Any], attempt: int, error: Exception, rng: random.Random
-    ) -> float | None:
+    def delay_after_error(self, call: Call[Any], attempt: int, error: Exception, rng: random.Random) -> float | None:
         """Seconds to wait before resending after a transport error, or None to give up."""
         if attempt >= self.max_attempts or call.retry is Retry.NEVER:
             return None
@@ -131,8 +129,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 # --- responses ---------------------------------------------------------------------
@@ -191,22 +189,29 @@ def push_story(story: dict[str, Any]) -> Call[PushResult]:
 def get_story(story_id: str, lang: str | None) -> Call[Ninjs]:
     params: dict[str, str | int] = {"lang": lang} if lang else {}
     return Call(
-        "GET", f"/v1/stories/{_segment(story_id)}", lambda _, b: Ninjs.model_validate(b), Retry.IDEMPOTENT,
+        "GET",
+        f"/v1/stories/{_segment(story_id)}",
+        lambda _, b: Ninjs.model_validate(b),
+        Retry.IDEMPOTENT,
         params=params,
     )
 
 
 def versions(story_id: str) -> Call[StoryVersions]:
     return Call(
-        "GET", f"/v1/stories/{_segment(story_id)}/versions",
-        lambda _, b: StoryVersions.model_validate(b), Retry.IDEMPOTENT,
+        "GET",
+        f"/v1/stories/{_segment(story_id)}/versions",
+        lambda _, b: StoryVersions.model_validate(b),
+        Retry.IDEMPOTENT,
     )
 
 
 def translations(story_id: str) -> Call[StoryTranslations]:
     return Call(
-        "GET", f"/v1/stories/{_segment(story_id)}/translations",
-        lambda _, b: StoryTranslations.model_validate(b), Retry.IDEMPOTENT,
+        "GET",
+        f"/v1/stories/{_segment(story_id)}/translations",
+        lambda _, b: StoryTranslations.model_validate(b),
+        Retry.IDEMPOTENT,
     )
 
 
@@ -214,8 +219,10 @@ def change_status(story_id: str, action: str) -> Call[StatusChange]:
     # Not retried on an answer or a dropped response: a second kill may add a second
     # feed entry. A connection that never opened is still safe to retry.
     return Call(
-        "POST", f"/v1/stories/{_segment(story_id)}/{action}",
-        lambda _, b: StatusChange.model_validate(b), Retry.CONNECT_ONLY,
+        "POST",
+        f"/v1/stories/{_segment(story_id)}/{action}",
+        lambda _, b: StatusChange.model_validate(b),
+        Retry.CONNECT_ONLY,
     )
 
 

@@ -41,7 +41,9 @@ class MediaSource:
                 source.seek(self._start)
                 self.replayable = True
         elif not isinstance(source, (Iterable, AsyncIterable)):
-            raise TypeError(f"cannot upload {type(source).__name__}: give a path, bytes, a binary file or a byte stream")
+            raise TypeError(
+                f"cannot upload {type(source).__name__}: give a path, bytes, a binary file or a byte stream"
+            )
 
     @property
     def name(self) -> str | None:

@@ -7,7 +7,7 @@ A caller may give a ready ninjs dict, a ``Ninjs`` model, or plain keyword argume
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .models import Association, MediaObject, Ninjs, Subject
@@ -80,7 +80,7 @@ def _utc_iso(value: datetime | str) -> str:
         return value
     if value.tzinfo is None:
         raise ValueError("embargoed_until must be timezone-aware (a naive time is ambiguous)")
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _subject(subject: SubjectRef) -> dict[str, Any]:

@@ -161,9 +161,7 @@ class MediaObject(Model):
         """An association to put in a story's ``associations`` (ninjs 3.1 shape)."""
         kind = self.content_type.split("/", 1)[0]
         ninjs_type = {"image": "picture", "video": "video", "audio": "audio"}.get(kind, "component")
-        rendition = Rendition(
-            name="original", href=self.href, content_type=self.content_type, size_in_bytes=self.size
-        )
+        rendition = Rendition(name="original", href=self.href, content_type=self.content_type, size_in_bytes=self.size)
         return Association(name=name, uri=self.href, type=ninjs_type, rel=rel, renditions=[rendition], **fields)
 
 
