@@ -22,6 +22,7 @@ from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
+from hub.sweep import sweep_at_start
 
 DESCRIPTION = """
 Ulak is a multilingual content-exchange hub: agencies push ninjs stories, the hub
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(sweep_at_start, runtime)
         worker = EmbeddedWorker(runtime, metrics) if settings.embedded_worker else None
         if worker is not None:
             worker.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from hub.config import Settings
 from hub.db import SchemaOutdated, upgrade
 from hub.errors import HubError
 from hub.runtime import HubRuntime
+from hub.sweep import sweep, sweep_at_start
 from storage import StorageError
 
 app = typer.Typer(help="Ulak: multilingual content-exchange hub for news agencies.", no_args_is_help=True)
@@ -25,6 +27,8 @@ keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(keys_app, name="keys")
+storage_app = typer.Typer(help="The object store.", no_args_is_help=True)
+app.add_typer(storage_app, name="storage")
 app.add_typer(models_commands.app, name="models")
 app.command("translate")(translate_commands.translate)
 
@@ -96,6 +100,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
         check_schema(runtime.engine)
     except SchemaOutdated as exc:
         raise _fail(str(exc)) from None
+    sweep_at_start(runtime)
     EmbeddedWorker(runtime, concurrency=concurrency).run_forever()
 
 
@@ -183,6 +188,19 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key id (the part
     except HubError as exc:
         raise _fail(exc.detail) from None
     out.print(f"revoked {key_id}", highlight=False)
+
+
+@storage_app.command("sweep")
+def storage_sweep(
+    older_than_hours: Annotated[float, typer.Option(min=0, help="remove leftovers older than this")] = 24.0,
+) -> None:
+    """Remove uploads that crashed writers left half-done (staging objects, spooled files).
+    `ulak serve` and `ulak worker` do this at start with the default age."""
+    try:
+        result = sweep(_runtime(), older_than=timedelta(hours=older_than_hours))
+    except StorageError as exc:
+        raise _fail(f"the object store is unavailable: {exc}") from None
+    out.print(f"removed {result.staged_objects} staged object(s), {result.spooled_files} spooled upload(s)", highlight=False)
 
 
 def main() -> None:

@@ -3,15 +3,19 @@ every API replica reports the same truth); worker counters are per process."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.jobs import repository as jobs
 from hub.runtime import HubRuntime
 from translation import TranslationEngine
+
+log = logging.getLogger("ulak.metrics")
 
 
 class _QueueCollector(Collector):
@@ -19,12 +23,19 @@ class _QueueCollector(Collector):
         self.runtime = runtime
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("ulak_translation_jobs", "Translation jobs by status", labels=["status"])
+        up = GaugeMetricFamily("ulak_database_up", "1 when the queue figures could be read from the database")
         try:
             with self.runtime.read() as session:
                 counts = jobs.counts(session)
-        except Exception:  # a scrape must not fail because the database is down
+        except SQLAlchemyError as exc:
+            # A scrape must still answer while the database is down: it says so instead.
+            log.warning("metrics: cannot read the queue from the database: %s", type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
             return
+        up.add_metric([], 1)
+        yield up
+        family = GaugeMetricFamily("ulak_translation_jobs", "Translation jobs by status", labels=["status"])
         for status, count in counts.items():
             family.add_metric([status], count)
         yield family

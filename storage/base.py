@@ -145,3 +145,8 @@ class ObjectStore(Protocol):
     def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the store answers (for /readyz)."""
         ...
+
+    def sweep_staging(self, *, older_than: timedelta) -> int:
+        """Remove staged uploads older than ``older_than`` that a crashed writer left
+        behind (a live upload's staging object is younger); returns how many."""
+        ...

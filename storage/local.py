@@ -288,6 +288,23 @@ class LocalObjectStore:
             if not directory.is_dir() or not os.access(directory, os.R_OK | os.W_OK | os.X_OK):
                 raise StorageUnavailable(f"{directory} is missing or not writable")
 
+    def sweep_staging(self, *, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        try:
+            for entry in os.scandir(self._staging):
+                # A staging file is removed by its writer; one older than the cutoff
+                # belongs to a writer that crashed (the directory lives as long as the store).
+                try:
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue  # its writer finished meanwhile
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot sweep {self._staging}: {exc}") from exc
+        return removed
+
     # -- paths -------------------------------------------------------------------------
 
     def _object_path(self, key: str) -> Path:

@@ -15,11 +15,12 @@ The cost is one server-side copy (~0.7 s for 200 MB on SeaweedFS, no client traf
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 
@@ -38,6 +39,8 @@ from storage._support import (
 )
 from storage.base import InvalidKey, ObjectInfo, ObjectNotFound, ObjectStream, StorageError, StorageUnavailable
 from storage.layout import validate_key, validate_prefix
+
+log = logging.getLogger("ulak.storage")
 
 STAGING_PREFIX = ".ulak-staging/"
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
@@ -138,6 +141,17 @@ class S3ObjectStore:
 
     def ping(self) -> None:
         self._ready()
+
+    def sweep_staging(self, *, older_than: timedelta) -> int:
+        self._ready()
+        cutoff = datetime.now(UTC) - older_than
+        removed = 0
+        with self._errors():
+            for item in self._client.list_objects(self.bucket, prefix=STAGING_PREFIX, recursive=True):
+                if item.object_name and item.last_modified is not None and item.last_modified < cutoff:
+                    self._client.remove_object(self.bucket, item.object_name)
+                    removed += 1
+        return removed
         with self._errors():
             exists = self._client.bucket_exists(self.bucket)
         if not exists:
@@ -241,7 +255,9 @@ class S3ObjectStore:
             with self._errors(staging_key):
                 self._client.remove_object(self.bucket, staging_key)
         except StorageError:
-            pass  # best effort; a lifecycle rule on .ulak-staging/ sweeps what is left
+            # Best effort: what a failed remove (or a crash) leaves is removed by
+            # sweep_staging, which `ulak serve`, `ulak worker` and `ulak storage sweep` run.
+            log.warning("could not remove staging object %s; sweep_staging will", staging_key)
 
     # -- reading ---------------------------------------------------------------------
 
