@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]' -e ./clients/python
+	$(BIN)/pip install --quiet -e '.[test,lint]' -e ./clients/python
 	touch $@
 
-.PHONY: install run test
+.PHONY: install run test lint
 install: $(BIN)/.installed
 
 # Embedded defaults: SQLite + object store under ./ulak-data, in-process worker.
@@ -20,3 +20,9 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# ruff (lint + format) and mypy, configured in pyproject.toml; .ci/run runs it before the tests.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
