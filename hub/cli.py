@@ -200,7 +200,9 @@ def storage_sweep(
         result = sweep(_runtime(), older_than=timedelta(hours=older_than_hours))
     except StorageError as exc:
         raise _fail(f"the object store is unavailable: {exc}") from None
-    out.print(f"removed {result.staged_objects} staged object(s), {result.spooled_files} spooled upload(s)", highlight=False)
+    out.print(
+        f"removed {result.staged_objects} staged object(s), {result.spooled_files} spooled upload(s)", highlight=False
+    )
 
 
 def main() -> None:

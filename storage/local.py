@@ -150,7 +150,7 @@ class LocalObjectStore:
             metadata=dict(metadata),
         )
 
-    def _write_sidecar(self, key: str, sidecar: dict[str, object]) -> None:
+    def _write_sidecar(self, key: str, sidecar: Mapping[str, object]) -> None:
         path = self._meta_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=self._staging, prefix="meta-")

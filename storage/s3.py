@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import urllib3
 from minio import Minio
@@ -221,7 +221,7 @@ class S3ObjectStore:
             self._client.put_object(
                 self.bucket,
                 key,
-                reader,
+                cast(BinaryIO, reader),  # minio only calls read(n)
                 length if length is not None and length >= 0 else -1,
                 content_type=content_type,
                 metadata=dict(metadata),

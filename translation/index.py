@@ -71,7 +71,7 @@ def load_index(
         except ValueError:
             cached = None
     usable = cached is not None and cached.get("url") == url
-    if usable and not refresh and time.time() - cached["fetched_at"] < max_age:
+    if cached is not None and usable and not refresh and time.time() - cached["fetched_at"] < max_age:
         return parse_index(cached["packages"])
     try:
         response = httpx.get(url, timeout=timeout, follow_redirects=True)
@@ -80,7 +80,7 @@ def load_index(
         packages = response.json()
         entries = parse_index(packages)
     except (httpx.HTTPError, ValueError, IndexUnavailable) as exc:
-        if usable:
+        if cached is not None and usable:
             # A stale index beats none: listing still works offline or during an outage.
             return parse_index(cached["packages"])
         raise IndexUnavailable(f"cannot fetch the package index from {url}: {exc}") from None

@@ -35,10 +35,11 @@ class MediaSource:
             self.length = len(self._source)
             self.replayable = True
         elif isinstance(source, io.IOBase) or hasattr(source, "read"):
-            if _seekable(source):
-                self._start = source.tell()
-                self.length = source.seek(0, io.SEEK_END) - self._start
-                source.seek(self._start)
+            stream: Any = source  # a binary file: seekable ones can be measured and replayed
+            if _seekable(stream):
+                self._start = stream.tell()
+                self.length = stream.seek(0, io.SEEK_END) - self._start
+                stream.seek(self._start)
                 self.replayable = True
         elif not isinstance(source, (Iterable, AsyncIterable)):
             raise TypeError(
