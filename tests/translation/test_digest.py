@@ -73,3 +73,17 @@ def test_import_without_version_derives_it_from_the_content(
 
     assert changed.version != first.version == again.version == f"1.0+{first.short_digest}"
     assert installed_packages(models_dir) == [changed]
+
+
+def test_a_package_whose_digest_cannot_be_recorded_still_gets_it(
+    models_dir: Path, replaced_archives: tuple[Path, ...]
+) -> None:
+    info = install_archive(replaced_archives[0], models_dir)
+    (info.path / DIGEST_RECORD).unlink()
+    (info.path / DIGEST_RECORD).mkdir()  # unwritable as a file, like a read-only models dir
+
+    assert [p.digest for p in installed_packages(models_dir)] == [info.digest]
+    assert [p.digest for p in installed_packages(models_dir)] == [info.digest]
+    assert sorted(p.name for p in info.path.iterdir()) == sorted(
+        [DIGEST_RECORD, "metadata.json", "model", "sentencepiece.model"]
+    )
