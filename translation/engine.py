@@ -8,6 +8,11 @@ some routes take first and others second (en → tr for English stories and for 
 waits until it has all its sentences. The translation memory is consulted before any
 model runs. The hops that are ready together run side by side: their length-sorted
 batches share the model pool's CPU workers.
+
+Packages are rescanned whenever the packages dir changed since the last scan (a few
+``stat`` calls per batch), so a long-lived engine picks up packages installed, removed or
+replaced under the same code and version. Memory entries and loaded models are keyed on
+each package's content digest: a replaced model never answers with the old one's output.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from translation.inference import (
 )
 from translation.markup import segment_html
 from translation.memory import TranslationMemory
-from translation.packages import PackageInfo, installed_packages
+from translation.packages import PackageInfo, installed_packages, scan_signature
 from translation.routing import Hop, ModelRef, Route, Router
 from translation.segmentation import segment_text
 
@@ -117,9 +122,18 @@ class TranslationEngine:
 
     def refresh(self) -> None:
         """Re-scan installed packages; models of removed or replaced packages are unloaded."""
+        # Taken before the scan: a change during it makes the next check rescan again.
+        self._scanned = scan_signature(self.packages_dir)
         self.packages: list[PackageInfo] = installed_packages(self.packages_dir)
         self._router = Router(self.packages)
         self.pool.retain(self.packages)
+
+    def refresh_if_changed(self) -> bool:
+        """Re-scan only if the packages dir changed since the last scan; True if it did."""
+        if scan_signature(self.packages_dir) == self._scanned:
+            return False
+        self.refresh()
+        return True
 
     def plan(self, source_lang: str, target_lang: str) -> Route:
         return self._router.plan(source_lang, target_lang)
@@ -128,6 +142,7 @@ class TranslationEngine:
 
     def translate_documents(self, docs: Sequence[Document]) -> list[dict[str, TargetResult]]:
         """Translate every document into each of its targets; a failing target fails alone."""
+        self.refresh_if_changed()
         layouts = [[self._segment(f, doc.source_lang) for f in doc.fields] for doc in docs]
         results: list[dict[str, TargetResult]] = [{} for _ in docs]
         jobs: list[_Job] = []
@@ -259,8 +274,12 @@ class TranslationEngine:
         return results
 
     def _memory_scope(self, hop: Hop) -> str:
+        # The digest, not just code@version: a package replaced under the same name is a
+        # different model, and the old one's lines must not answer for it.
+        package = hop.package
         return (
-            f"{hop.package.code}@{hop.package.version}:{hop.source_lang}>{hop.target_lang}:{self.options.memory_key()}"
+            f"{package.code}@{package.version}#{package.digest}:{hop.source_lang}>{hop.target_lang}:"
+            f"{self.options.memory_key()}"
         )
 
     def close(self) -> None:

@@ -1,7 +1,10 @@
 """Batched CTranslate2 inference: loaded models, SentencePiece in and out, prefixes on and off.
 
 One ``ctranslate2.Translator`` per package, loaded on first use and kept in an LRU pool so
-a worker serving many pairs does not hold every model in memory.
+a worker serving many pairs does not hold every model in memory. The pool keys on the
+whole ``PackageInfo``, content digest included, so a package replaced under the same code
+and version is loaded anew; a load that finds other content on disk than the package
+described (replaced after the scan) fails rather than run under the wrong name.
 
 CPU time is spent as ``threads`` single-threaded workers rather than one multi-threaded
 call: measured on the 2-core benchmark machine with Argos-size models, two batches decoded
@@ -30,8 +33,8 @@ from typing import TypeVar
 import ctranslate2
 import sentencepiece as spm
 
-from translation.errors import ModelNotInstalled
-from translation.packages import PackageInfo
+from translation.errors import InvalidPackage, ModelNotInstalled
+from translation.packages import PackageInfo, read_package
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,21 @@ class LoadedModel:
             )
         except (OSError, RuntimeError, ValueError) as exc:
             raise ModelNotInstalled(f"cannot load {package.code} {package.version} from {package.path}: {exc}") from exc
+        self._check_unchanged()
         self.load_seconds = time.perf_counter() - started
+
+    def _check_unchanged(self) -> None:
+        # Checked after loading: if the directory was swapped before or during the load, the
+        # record now names the new content, so what was loaded is never used as the old one.
+        try:
+            current = read_package(self.package.path).digest
+        except InvalidPackage:
+            current = None
+        if current != self.package.digest:
+            raise ModelNotInstalled(
+                f"{self.package.code} {self.package.version} at {self.package.path} was replaced or removed"
+                " after the packages were scanned; rescan and retry"
+            )
 
     def tokenize(self, sentences: Sequence[str], source_lang: str) -> list[list[str]]:
         prefix = self.package.source_prefix_tokens(source_lang)

@@ -1,6 +1,6 @@
 """The translation memory: a sentence-level cache of model outputs, shared by worker processes.
 
-A hit needs the same package and version, the same direction and decoding settings and the
+A hit needs the same package content (its digest, not only code and version), the same direction and decoding settings and the
 same source sentence, so a cached line is exactly what the model would produce again. It is
 one SQLite file in WAL mode: readers never block the one writer, and several worker
 processes on a host share what each of them translated.

@@ -10,7 +10,10 @@ language token (``language_tokens`` maps a code to it when it is not the code it
 
 Each package is installed as ``<packages_dir>/<code>-<version>/``; installs unpack into a
 hidden scratch directory, validate, and appear with one rename, so a reader scanning the
-directory never sees half a package.
+directory never sees half a package. Every package also has a content digest
+(``translation.digest``), recorded when it is installed or imported: a package replaced
+under the same code and version has a new digest, and ``import_model`` derives its default
+version from it.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import shutil
 import tempfile
 import uuid
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import sentencepiece as spm
 
+from translation.digest import DIGEST_RECORD, SHORT_LENGTH, content_version, package_digest
 from translation.errors import InvalidPackage, ModelNotInstalled
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,12 @@ class PackageInfo:
     language_tokens: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     from_name: str = ""
     to_name: str = ""
+    # Part of equality and hash: the model pool and the translation memory key on it.
+    digest: str = ""
+
+    @property
+    def short_digest(self) -> str:
+        return self.digest[:SHORT_LENGTH]
 
     @property
     def multilingual(self) -> bool:
@@ -91,6 +101,7 @@ class PackageInfo:
             "from_code": self.from_code,
             "to_code": self.to_code,
             "languages": list(self.languages),
+            "digest": self.digest,
             "path": str(self.path),
         }
 
@@ -156,7 +167,7 @@ def read_package(path: Path) -> PackageInfo:
         for token in info.target_prefix_tokens(lang):
             if token not in target_vocab:
                 raise InvalidPackage(f"{path.name}: target prefix token {token!r} is not in the vocabulary")
-    return info
+    return replace(info, digest=package_digest(path, metadata))
 
 
 def installed_packages(packages_dir: Path) -> list[PackageInfo]:
@@ -176,6 +187,34 @@ def installed_packages(packages_dir: Path) -> list[PackageInfo]:
         if current is None or version_key(info.version) > version_key(current.version):
             newest[info.code] = info
     return [newest[code] for code in sorted(newest)]
+
+
+def scan_signature(packages_dir: Path) -> tuple[object, ...]:
+    """A cheap fingerprint of what ``installed_packages`` reads: it changes when one would differ.
+
+    Installs, imports and removals rename whole package directories, so the directories'
+    names, inodes and mtimes with the stat of each one's metadata and digest record are
+    enough; no file is read. A model file edited in place is not seen here (packages are
+    replaced, not edited): the digest record notices it at the next full scan.
+    """
+    entries = []
+    try:
+        listing = os.scandir(packages_dir)
+    except FileNotFoundError:
+        return ()
+    with listing:
+        for entry in listing:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            stamps: list[object] = [entry.name, entry.inode()]
+            for path in (entry.path, os.path.join(entry.path, METADATA), os.path.join(entry.path, DIGEST_RECORD)):
+                try:
+                    stat = os.stat(path)
+                    stamps.append((stat.st_ino, stat.st_mtime_ns, stat.st_size))
+                except FileNotFoundError:  # also a package removed while we look: it differs anyway
+                    stamps.append(None)
+            entries.append(tuple(stamps))
+    return tuple(sorted(entries, key=lambda e: e[0]))
 
 
 def _move_into_place(staged: Path, packages_dir: Path) -> PackageInfo:
@@ -226,6 +265,8 @@ def install_archive(archive_path: Path, packages_dir: Path) -> PackageInfo:
                 archive.extractall(scratch)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise InvalidPackage(f"{archive_path.name}: corrupt archive ({exc})") from None
+        # A digest recorded elsewhere (an exported package) is not taken on trust: hash it here.
+        (scratch / top / DIGEST_RECORD).unlink(missing_ok=True)
         return _move_into_place(scratch / top, packages_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -238,14 +279,18 @@ def import_model(
     *,
     from_code: str,
     to_code: str,
-    version: str = "1.0",
+    version: str | None = None,
     code: str | None = None,
     languages: tuple[str, ...] = (),
     language_tokens: dict[str, str] | None = None,
     source_prefix: str = "",
     target_prefix: str = "",
 ) -> PackageInfo:
-    """Package an existing CTranslate2 model + SentencePiece file in Argos format and install it."""
+    """Package an existing CTranslate2 model + SentencePiece file in Argos format and install it.
+
+    Without ``version`` the package gets ``1.0+<short digest>``: importing a changed model
+    under the same code gives a new version, importing the same one again the same version.
+    """
     if languages and not {from_code, to_code} <= set(languages):
         languages = tuple(dict.fromkeys((from_code, to_code, *languages)))
     packages_dir.mkdir(parents=True, exist_ok=True)
@@ -260,7 +305,6 @@ def import_model(
         except OSError as exc:
             raise InvalidPackage(f"{sentencepiece_path}: cannot read ({exc})") from None
         metadata: dict[str, object] = {
-            "package_version": version,
             "argos_version": "1.9.0",
             "from_code": from_code,
             "to_code": to_code,
@@ -274,6 +318,7 @@ def import_model(
             metadata["languages"] = list(languages)
         if language_tokens:
             metadata["language_tokens"] = language_tokens
+        metadata = {"package_version": version or content_version(package_digest(staged, metadata)), **metadata}
         (staged / METADATA).write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
         return _move_into_place(staged, packages_dir)
     finally:

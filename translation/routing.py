@@ -19,12 +19,17 @@ PIVOT_LANG = "en"
 
 @dataclass(frozen=True)
 class ModelRef:
-    """Which package (and direction) produced a translation: what ninjs ``infoSources`` name."""
+    """Which package (and direction) produced a translation: what ninjs ``infoSources`` name.
+
+    ``digest`` is the package's content digest: a package re-installed under the same code
+    and version with another model has the same name and a different digest.
+    """
 
     code: str
     version: str
     from_code: str
     to_code: str
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,9 @@ class Hop:
 
     @property
     def ref(self) -> ModelRef:
-        return ModelRef(self.package.code, self.package.version, self.source_lang, self.target_lang)
+        return ModelRef(
+            self.package.code, self.package.version, self.source_lang, self.target_lang, self.package.digest
+        )
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,9 @@ def list_installed(json_output: JsonOption = False) -> None:
     if json_output:
         typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
         return
-    table = Table("code", "version", "from", "to", "languages")
+    table = Table("code", "version", "from", "to", "languages", "digest")
     for p in packages:
-        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages))
+        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
     Console().print(table)
 
 
@@ -163,7 +163,9 @@ def import_(
     languages: Annotated[
         str, typer.Option(help="multilingual: every language served, e.g. az,tr,uz or uz=uzn_Latn")
     ] = "",
-    version: Annotated[str, typer.Option(help="package version")] = "1.0",
+    version: Annotated[
+        str | None, typer.Option(help="package version (default: 1.0+DIGEST, so a changed model gets a new one)")
+    ] = None,
     code: Annotated[str | None, typer.Option(help="package code (default translate-FROM_TO)")] = None,
 ) -> None:
     """Package an existing CTranslate2 model (M2M-100, NLLB, OPUS-MT…) and install it."""

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from hub.jobs.worker import TranslationWorker, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
 from tests.fixtures.hub import HubHarness, make_settings, story
+from translation import TranslationEngine
 from translation.packages import install_archive
 
 SCHEMA = Path(__file__).parents[3] / "shared" / "ninjs" / "ninjs-schema_3.1.json"
@@ -257,3 +258,35 @@ def test_translation_finished_after_an_unannounced_embargo_is_seen_once(
         seen = [(e["storyId"], e["version"]) for e in feed(hub, reader, lang)]
         assert seen == [(pushed["id"], 1)], lang
         assert [(e["storyId"], e["version"]) for e in feed(hub, key, lang)] == [(pushed["id"], 1)], lang
+
+
+def test_replaced_model_is_used_at_once_and_its_predecessor_is_never_remembered(
+    database_url: str, tmp_path: Path, replaced_archives: tuple[Path, ...]
+) -> None:
+    """An operator re-installs translate-az_en 1.0 with another model while the worker runs:
+    the next story with the same text gets the new model's translation, not the old one's
+    from the translation memory or the loaded model."""
+    alone = []
+    for index, archive in enumerate(replaced_archives):
+        install_archive(archive, tmp_path / f"alone-{index}")
+        with TranslationEngine(tmp_path / f"alone-{index}", threads=1) as engine:
+            alone.append(engine.translate_text(BODY, "az", "en"))
+    assert alone[0] != alone[1]
+    models = tmp_path / "models"
+    install_archive(replaced_archives[0], models)
+    settings = make_settings(
+        tmp_path / "data", database_url, embedded_worker=False, models_dir=models, target_languages="az,en"
+    )
+    with HubHarness.start(settings) as hub:
+        engine = build_engine(settings)
+        worker = TranslationWorker(hub.runtime, engine)
+        key = hub.agency("azertac")
+        hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key))
+        worker.run_until_idle()
+        install_archive(replaced_archives[1], models)
+        hub.client.post("/v1/stories", json=story("az-2", body=BODY), headers=hub.auth(key))
+        worker.run_until_idle()
+        engine.close()
+
+        bodies = [e["item"]["bodies"][0]["value"] for e in feed(hub, key, "en")]
+    assert bodies == alone

@@ -8,7 +8,6 @@ second must still run once.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from translation import Document, Field, ModelNotInstalled, TranslationEngine
@@ -99,7 +98,8 @@ def test_a_hop_that_cannot_load_fails_only_its_targets_while_others_run(
     for code in ("translate-az_en", "translate-en_tr", "translate-en_ru", "translate-en_uz"):
         install_archive(synthetic_archives[code], models_dir)
     with TranslationEngine(models_dir, threads=2) as engine:
-        shutil.rmtree(next(models_dir.glob("translate-en_ru-*")))
+        # Broken in place: a removed package would be noticed by the rescan, not fail to load.
+        (next(models_dir.glob("translate-en_ru-*")) / "model" / "model.bin").write_bytes(b"not a model")
         [result] = engine.translate_documents(
             [Document("az", ("tr", "ru", "uz", "en"), [Field(STORIES[0].fields[0].text)])]
         )

@@ -192,3 +192,27 @@ def test_translate_html_file_and_unsupported_target(cli, synthetic_archives, tmp
     assert list(out) == ["en"]
     assert out["en"].startswith("<p>") and out["en"].count("<p>") == 2 and "<i>" in out["en"]
     assert "translate-en_ru" in result.stderr
+
+
+def test_import_without_version_gets_one_from_the_content_and_list_shows_the_digest(
+    cli, replaced_model_sources
+) -> None:
+    def imported(source) -> dict:
+        result = cli(
+            "models", "import",
+            "--model-dir", str(source.model_dir),
+            "--sentencepiece", str(source.sentencepiece),
+            "--from", "az", "--to", "en",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        [package] = _installed(cli)
+        return package
+
+    first = imported(replaced_model_sources[0])
+    again = imported(replaced_model_sources[0])
+    changed = imported(replaced_model_sources[1])
+
+    assert changed["version"] != first["version"] == again["version"]
+    assert first["version"] == f"1.0+{first['digest'][:12]}" and changed["digest"] != first["digest"]
+    table = cli("models", "list")
+    assert changed["digest"][:12] in table.stdout and changed["digest"] not in table.stdout

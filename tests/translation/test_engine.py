@@ -13,16 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.models import PAIR_PACKAGES
+from tests.fixtures.models import PAIR_PACKAGES, ModelSource
 from translation import (
     Document,
     Field,
     ModelNotInstalled,
+    PackageInfo,
     TranslationEngine,
     UnsupportedLanguagePair,
 )
+from translation.inference import ModelPool
 from translation.markup import sanitize_html
-from translation.packages import install_archive
+from translation.packages import import_model, install_archive
 from translation.segmentation import segment_text
 
 AZ_STORY = (
@@ -160,7 +162,19 @@ def test_per_target_errors_do_not_fail_the_batch(engine: TranslationEngine) -> N
     assert isinstance(results[1]["en"].error, UnsupportedLanguagePair)
 
 
-def test_package_removed_after_refresh_fails_only_its_targets(
+def test_package_that_fails_to_load_fails_only_its_targets(
+    synthetic_archives: dict[str, Path], models_dir: Path
+) -> None:
+    for code in ("translate-az_en", "translate-en_tr", "translate-en_ru"):
+        install_archive(synthetic_archives[code], models_dir)
+    with TranslationEngine(models_dir, threads=1) as engine:
+        (next(models_dir.glob("translate-en_ru-*")) / "model" / "model.bin").write_bytes(b"not a model")
+        [result] = engine.translate_documents([Document("az", ("tr", "ru"), [Field(AZ_STORY)])])
+        assert result["tr"].error is None
+        assert isinstance(result["ru"].error, ModelNotInstalled)
+
+
+def test_package_removed_under_a_running_engine_is_noticed(
     synthetic_archives: dict[str, Path], models_dir: Path
 ) -> None:
     for code in ("translate-az_en", "translate-en_tr", "translate-en_ru"):
@@ -169,7 +183,9 @@ def test_package_removed_after_refresh_fails_only_its_targets(
         shutil.rmtree(next(models_dir.glob("translate-en_ru-*")))
         [result] = engine.translate_documents([Document("az", ("tr", "ru"), [Field(AZ_STORY)])])
         assert result["tr"].error is None
-        assert isinstance(result["ru"].error, ModelNotInstalled)
+        # No refresh() call: the engine saw the packages dir change and says what to install.
+        assert isinstance(result["ru"].error, UnsupportedLanguagePair)
+        assert "translate-en_ru" in str(result["ru"].error)
 
 
 def test_refresh_picks_up_new_packages(synthetic_archives: dict[str, Path], models_dir: Path) -> None:
@@ -215,3 +231,92 @@ def test_translation_memory_skips_known_sentences_and_is_shared(installed_models
     with TranslationEngine(installed_models_dir, memory_path=memory, threads=1, beam_size=2) as other_settings:
         other_settings.translate_documents([Document("az", ("en",), [Field(story)])])
         assert other_settings.stats.memory_hits == 0  # different decoding settings, different keys
+
+
+# -- a package replaced under the same code and version ------------------------------------
+
+SENTENCES = "Prezident Bakı şəhərində görüş keçirib. Neft və qaz ixracı artıb."
+
+
+def _import(source: ModelSource, models_dir: Path) -> PackageInfo:
+    return import_model(source.model_dir, source.sentencepiece, models_dir, from_code="az", to_code="en", version="1.0")
+
+
+def _fresh_output(source: ModelSource, models_dir: Path) -> str:
+    """What the model alone makes of SENTENCES: its own packages dir, no memory."""
+    _import(source, models_dir)
+    with TranslationEngine(models_dir, threads=1) as engine:
+        return engine.translate_text(SENTENCES, "az", "en")
+
+
+@pytest.fixture
+def expected(replaced_model_sources: tuple[ModelSource, ...], tmp_path: Path) -> tuple[str, str]:
+    outputs = tuple(_fresh_output(s, tmp_path / f"alone-{i}") for i, s in enumerate(replaced_model_sources))
+    assert outputs[0] != outputs[1]  # else the tests below could not tell the models apart
+    return outputs
+
+
+def test_reimported_model_is_not_answered_from_the_memory_of_the_old_one(
+    replaced_model_sources: tuple[ModelSource, ...], expected: tuple[str, str], models_dir: Path, tmp_path: Path
+) -> None:
+    old, new = replaced_model_sources
+    memory = tmp_path / "memory.sqlite3"
+    first = _import(old, models_dir)
+    with TranslationEngine(models_dir, memory_path=memory, threads=1) as engine:
+        assert engine.translate_text(SENTENCES, "az", "en") == expected[0]
+        second = _import(new, models_dir)
+        engine.refresh()
+        hits = engine.stats.memory_hits
+
+        assert engine.translate_text(SENTENCES, "az", "en") == expected[1]
+        assert engine.stats.memory_hits == hits
+        assert (second.code, second.version) == (first.code, first.version) and second.digest != first.digest
+    # The new model's lines are remembered under the new content, and answer from now on.
+    with TranslationEngine(models_dir, memory_path=memory, threads=1) as later:
+        assert later.translate_text(SENTENCES, "az", "en") == expected[1]
+        assert later.stats.sentences_translated == 0
+
+
+@pytest.mark.parametrize("replace", ["import", "install"])
+def test_long_lived_engine_never_translates_with_the_replaced_model(
+    replace: str,
+    replaced_model_sources: tuple[ModelSource, ...],
+    replaced_archives: tuple[Path, ...],
+    expected: tuple[str, str],
+    models_dir: Path,
+    tmp_path: Path,
+) -> None:
+    def put(index: int) -> PackageInfo:
+        if replace == "import":
+            return _import(replaced_model_sources[index], models_dir)
+        return install_archive(replaced_archives[index], models_dir)
+
+    put(0)
+    with TranslationEngine(models_dir, memory_path=tmp_path / "memory.sqlite3", threads=1) as engine:
+        [before] = engine.translate_documents([Document("az", ("en",), [Field(SENTENCES)])])
+        assert before["en"].texts == [expected[0]]
+        assert len(engine.pool.loaded) == 1  # the old model is loaded and held
+        new = put(1)
+
+        # No refresh() call: a worker's engine runs batch after batch on its own.
+        [after] = engine.translate_documents([Document("az", ("en",), [Field(SENTENCES)])])
+
+        assert after["en"].texts == [expected[1]]
+        assert engine.pool.loaded == [new]
+        [old_ref], [new_ref] = before["en"].models, after["en"].models
+        assert (new_ref.code, new_ref.version) == (old_ref.code, old_ref.version)
+        assert new_ref.digest == new.digest != old_ref.digest
+
+
+def test_pool_refuses_a_package_replaced_after_the_scan(
+    replaced_model_sources: tuple[ModelSource, ...], models_dir: Path
+) -> None:
+    scanned = _import(replaced_model_sources[0], models_dir)
+    _import(replaced_model_sources[1], models_dir)  # same directory, other content
+    pool = ModelPool(threads=1)
+    try:
+        with pytest.raises(ModelNotInstalled, match="replaced"):
+            pool.get(scanned)
+        assert pool.loaded == []
+    finally:
+        pool.close()
