@@ -179,7 +179,7 @@ class AsyncUlakClient:
                     params=call.params or None,
                     json=call.json,
                     content=call.media.async_chunks() if call.media is not None else None,
-                    headers=_core.request_headers(self.api_key, call),
+                    headers=_core.request_headers(self.api_key, call, url=url, base_url=self.base_url),
                 )
             except httpx.HTTPError as exc:
                 delay = self.retry.delay_after_error(call, attempt, exc, self._rng)
