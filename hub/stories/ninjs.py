@@ -92,7 +92,8 @@ def build_original(
 
 
 def sanitize_text_fields(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with every HTML headline, description and body sanitised; plain text
+    """``document`` with every HTML headline, description and body sanitised, also in
+    its associations (each may be a whole ninjs object, nested at any depth); plain text
     is text (a reader escapes it) and is kept as it is. Originals and translations both
     pass through here before they are stored."""
     doc = dict(document)
@@ -100,6 +101,9 @@ def sanitize_text_fields(document: dict[str, Any]) -> dict[str, Any]:
         items = doc.get(name)
         if isinstance(items, list):
             doc[name] = [_sanitized(item) for item in items]
+    associations = doc.get("associations")
+    if isinstance(associations, list):
+        doc["associations"] = [sanitize_text_fields(a) if isinstance(a, dict) else a for a in associations]
     return doc
 
 

@@ -32,27 +32,44 @@ def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Pat
 
 
 def payload_story(guid: str) -> dict[str, Any]:
-    """One story carrying every payload in every HTML field, after a plain main headline."""
+    """One story carrying every payload in every HTML field: after a plain main headline,
+    in an association (a ninjs object of its own) and in an association of that."""
     html_types, body_types = cycle(HTML_TYPES), cycle(HTML_TYPES[:2])
-    return story(
-        guid,
-        headlines=[
-            {"role": "main", "contentType": "text/plain", "value": "Başlıq"},
-            *({"role": "alt", "contentType": next(html_types), "value": p} for p in PAYLOADS),
-        ],
-        descriptions=[{"role": "summary", "contentType": next(html_types), "value": p} for p in PAYLOADS],
-        bodies=[{"role": "main", "contentType": next(body_types), "value": p} for p in PAYLOADS],
-    )
+
+    def fields(*names: str) -> dict[str, Any]:
+        kinds = {
+            "headlines": ("alt", html_types),
+            "descriptions": ("summary", html_types),
+            "bodies": ("main", body_types),
+        }
+        return {
+            name: [{"role": kinds[name][0], "contentType": next(kinds[name][1]), "value": p} for p in PAYLOADS]
+            for name in names
+        }
+
+    main = {"role": "main", "contentType": "text/plain", "value": "Başlıq"}
+    nested = {"name": "nested", "uri": f"{guid}:nested", **fields("bodies")}
+    related = {"name": "related", "uri": f"{guid}:related", **fields(*TEXT_FIELDS), "associations": [nested]}
+    top = fields(*TEXT_FIELDS)
+    return story(guid, **{**top, "headlines": [main, *top["headlines"]]}, associations=[related])
 
 
 def payload_fields(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(field, payload, served item) for every payload-carrying item of a served document."""
-    for name in TEXT_FIELDS:
-        items = document[name][1:] if name == "headlines" else document[name]
-        assert len(items) == len(PAYLOADS), name
+    related = next(a for a in document["associations"] if a["name"] == "related")
+    [nested] = related["associations"]
+    places = [
+        ("headlines", document["headlines"][1:]),
+        ("descriptions", document["descriptions"]),
+        ("bodies", document["bodies"]),
+        *((f"associations.{name}", related[name]) for name in TEXT_FIELDS),
+        ("associations.associations.bodies", nested["bodies"]),
+    ]
+    for field, items in places:
+        assert len(items) == len(PAYLOADS), field
         for payload, item in zip(PAYLOADS, items, strict=True):
             assert is_html(item["contentType"])
-            yield name, payload, item
+            yield field, payload, item
 
 
 def test_the_oracle_sees_what_a_browser_would_run() -> None:
@@ -96,10 +113,11 @@ def test_no_payload_survives_in_any_field_of_the_story_the_feed_or_any_translati
             if found := executable_parts(item["value"]):
                 survivors.append((place, field, payload, item["value"], found))
     assert survivors == []
-    # 121 payloads x 3 fields x 5 languages x 2 places (story, feed)
-    assert checked == len(PAYLOADS) * len(TEXT_FIELDS) * len(LANGUAGES) * 2
+    # 121 payloads x 7 fields (3 of the story, 3 of an association, 1 nested deeper)
+    # x 5 languages x 2 places (story, feed)
+    assert checked == len(PAYLOADS) * 7 * len(LANGUAGES) * 2
     original = served["GET /v1/stories/{id}?lang=az"]
-    assert [i["value"] for _, _, i in payload_fields(original)] == [sanitize_html(p) for p in PAYLOADS] * 3
+    assert [i["value"] for _, _, i in payload_fields(original)] == [sanitize_html(p) for p in PAYLOADS] * 7
 
 
 def test_plain_text_is_kept_as_text_and_harmless_html_as_written(hub: HubHarness) -> None:
