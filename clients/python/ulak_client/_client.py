@@ -138,6 +138,8 @@ class UlakClient:
         return self._send(_core.upload_media(MediaSource(source, content_type=content_type)))
 
     def download_media(self, href_or_sha256: str) -> bytes:
+        """A media object's bytes, by sha256 or by the ``href`` the hub gave. The API key is
+        sent only to the hub's own origin: an href on another host is fetched without it."""
         return self._send(_core.download_media(href_or_sha256))
 
     # --- feed ----------------------------------------------------------------------
