@@ -144,7 +144,10 @@ def agencies_list() -> None:
 @keys_app.command("create")
 def keys_create(
     code: Annotated[str, typer.Argument(help="agency code")],
-    scopes: Annotated[str, typer.Option(help="comma-separated: push, pull, admin")] = "push,pull",
+    scopes: Annotated[
+        str | None,
+        typer.Option(help="comma-separated: push, pull, admin [default: push,pull; pull for a partner]"),
+    ] = None,
 ) -> None:
     """Create an API key. Prints only the key on stdout (capture it: KEY=$(ulak keys create …))."""
     runtime = _runtime()

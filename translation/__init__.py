@@ -14,10 +14,12 @@ from translation.errors import (
     UnsupportedLanguagePair,
 )
 from translation.inference import DecodingOptions
+from translation.markup import HTML_CONTENT_TYPES, is_html, sanitize_html
 from translation.packages import PackageInfo
 from translation.routing import Hop, ModelRef, Route
 
 __all__ = [
+    "HTML_CONTENT_TYPES",
     "DecodingOptions",
     "Document",
     "EngineStats",
@@ -34,4 +36,6 @@ __all__ = [
     "TranslationEngine",
     "TranslationError",
     "UnsupportedLanguagePair",
+    "is_html",
+    "sanitize_html",
 ]

@@ -1,4 +1,9 @@
-"""HTML story bodies: sanitising them with nh3, and translating them text node by text node.
+"""HTML in stories: the one sanitising policy, and translating HTML text node by text node.
+
+``sanitize_html`` is the only HTML policy in Ulak: the hub applies it to every HTML field
+(``HTML_CONTENT_TYPES``: headlines, descriptions and bodies) of an original on the way in
+and of a translation before it is stored, and ``segment_html`` applies it before cutting
+text into sentences. It lives here because the engine needs it and may not import the hub.
 
 `segment_html` sanitises first, then cuts every text node into sentences and keeps all
 markup as it is. Translation is *text-node-wise*: a sentence that crosses an inline tag,
@@ -24,7 +29,17 @@ import nh3
 
 from translation.segmentation import check_length, is_translatable, layout_pieces, render_pieces
 
-__all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "HtmlLayout", "sanitize_html", "segment_html"]
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "HTML_CONTENT_TYPES",
+    "HtmlLayout",
+    "is_html",
+    "sanitize_html",
+    "segment_html",
+]
+
+HTML_CONTENT_TYPES = ("text/html", "application/xhtml+xml")
 
 # A news body: text structure, emphasis, links, quotes, figures and tables. Layout wrappers
 # (div, section) are kept so that stripping them cannot glue two blocks' words together.
@@ -47,9 +62,20 @@ _REMOVED_WITH_CONTENT = {"script", "style", "template", "noscript", "title", "if
 TRANSLATED_ATTRIBUTES = frozenset({"alt", "title"})
 
 
+def is_html(content_type: str | None) -> bool:
+    """Whether a field of this content type is HTML. Parameters and case are ignored
+    (``Text/HTML; charset=utf-8`` is HTML): a reader would render it as HTML, so it
+    must be sanitised as HTML."""
+    if not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in HTML_CONTENT_TYPES
+
+
 def sanitize_html(html: str) -> str:
     """``html`` reduced to the news-body allow-list: no scripts, styles, event handlers,
-    comments or unsafe URLs; links get ``rel="noopener noreferrer"``."""
+    comments or unsafe URLs; links get ``rel="noopener noreferrer"``. The result is
+    well-formed (every tag closed, attributes quoted), so it cannot combine with the
+    markup a reader puts around it, and sanitising it again changes nothing."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.keys import generate_key, parse_scopes
+from hub.auth.keys import default_scopes, generate_key, parse_scopes
 from hub.errors import Conflict, InvalidRequest, NotFound
 from hub.models import Agency, ApiKey, utcnow
 
@@ -50,10 +50,11 @@ def get_agency(session: Session, code: str) -> Agency:
     return agency
 
 
-def create_key(session: Session, agency_code: str, scopes: str) -> CreatedKey:
+def create_key(session: Session, agency_code: str, scopes: str | None = None) -> CreatedKey:
+    """A new key; without ``scopes``, what the agency's kind allows (members push and pull)."""
     agency = get_agency(session, agency_code)
     try:
-        parsed = parse_scopes(scopes)
+        parsed = parse_scopes(scopes or default_scopes(is_partner=agency.is_partner), is_partner=agency.is_partner)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
     new = generate_key()

@@ -10,6 +10,9 @@ import secrets
 from dataclasses import dataclass
 
 SCOPES = ("push", "pull", "admin")
+# Partner newsrooms pull; pushing (stories, media, kill, withhold) is for member agencies.
+MEMBER_ONLY_SCOPES = frozenset({"push"})
+PARTNERS_PULL = "partner agencies pull; pushing is for member agencies"
 PREFIX = "ulak"
 
 
@@ -43,9 +46,16 @@ def secret_matches(secret: str, secret_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), secret_hash)
 
 
-def parse_scopes(value: str) -> tuple[str, ...]:
+def default_scopes(*, is_partner: bool) -> str:
+    return "pull" if is_partner else "push,pull"
+
+
+def parse_scopes(value: str, *, is_partner: bool = False) -> tuple[str, ...]:
     scopes = tuple(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
         raise ValueError(f"unknown scope(s) {unknown or [value]}; choose from {', '.join(SCOPES)}")
+    refused = [s for s in scopes if s in MEMBER_ONLY_SCOPES]
+    if is_partner and refused:
+        raise ValueError(f"scope(s) {', '.join(refused)} refused for a partner agency: {PARTNERS_PULL}")
     return scopes

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.keys import secret_matches, split_key
+from hub.auth.keys import MEMBER_ONLY_SCOPES, PARTNERS_PULL, secret_matches, split_key
 from hub.errors import Forbidden, Unauthorized
 from hub.models import Agency, ApiKey
 
@@ -19,8 +19,13 @@ class Principal:
     agency_code: str
     agency_name: str
     scopes: frozenset[str]
+    is_partner: bool = False
 
     def require(self, scope: str) -> None:
+        # Checked on every request, not only when a key is made: a partner may hold a
+        # push key created before this rule, and admin does not lift it.
+        if self.is_partner and scope in MEMBER_ONLY_SCOPES:
+            raise Forbidden(f"agency {self.agency_code!r} is a partner: {PARTNERS_PULL}")
         if scope not in self.scopes and "admin" not in self.scopes:
             have = ", ".join(sorted(self.scopes))
             raise Forbidden(f"this key has scope(s) {have}; the {scope!r} scope is needed")
@@ -44,4 +49,6 @@ def authenticate(session: Session, token: str | None) -> Principal:
     key, agency = row.ApiKey, row.Agency
     if key.revoked_at is not None:
         raise Unauthorized(f"API key {key.id} was revoked")
-    return Principal(key.id, agency.id, agency.code, agency.name, frozenset(key.scopes.split(",")))
+    return Principal(
+        key.id, agency.id, agency.code, agency.name, frozenset(key.scopes.split(",")), is_partner=agency.is_partner
+    )

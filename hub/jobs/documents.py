@@ -2,7 +2,8 @@
 engine's texts back to a labelled ninjs translation.
 
 Translated: every headline, description and body. Everything else (subjects, places,
-media associations…) is carried over as it is.
+media associations…) is carried over as it is. HTML fields of the translation are
+sanitised with the same policy as the original's before they are stored.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.stories.ninjs import iso, story_uri
-from translation import Field, ModelRef
+from hub.stories.ninjs import TEXT_FIELDS, iso, sanitize_text_fields, story_uri
+from translation import Field, ModelRef, is_html
 
-TEXT_ARRAYS = ("headlines", "descriptions", "bodies")
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 DIGITAL_SOURCE_TYPE = {
     "name": "Trained algorithmic media",
     "uri": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
@@ -34,8 +33,8 @@ LANGUAGE_NAMES = {
 
 def fields_of(document: dict[str, Any]) -> list[Field]:
     return [
-        Field(item["value"], html=item.get("contentType") in HTML_TYPES)
-        for array in TEXT_ARRAYS
+        Field(item["value"], html=is_html(item.get("contentType")))
+        for array in TEXT_FIELDS
         for item in document.get(array, [])
     ]
 
@@ -56,9 +55,12 @@ def translated_document(
 ) -> dict[str, Any]:
     doc = copy.deepcopy(original)
     remaining = iter(texts)
-    for array in TEXT_ARRAYS:
+    for array in TEXT_FIELDS:
         for item in doc.get(array, []):
             item["value"] = next(remaining)
+    # The engine renders HTML from sanitised markup and escaped text, but what is stored
+    # must not depend on that: the hub's rule is applied to every document it keeps.
+    doc = sanitize_text_fields(doc)
     source_lang = original["language"]
     doc.update(
         uri=story_uri(story_id, target_lang),

@@ -1,5 +1,6 @@
 """ninjs 3.1 documents as the hub serves them: the stable per-language uri, hub-owned
-fields, links between language versions, and validation against the official schema."""
+fields, sanitised HTML text fields, links between language versions, and validation
+against the official schema."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import nh3
 from jsonschema import Draft202012Validator
 
 from hub.errors import InvalidRequest
 from hub.stories.schemas import HUB_OWNED_FIELDS, StoryCreate
+from translation import is_html, sanitize_html
 
 SCHEMA_PATH = Path(__file__).with_name("ninjs-schema_3.1.json")
 STANDARD = {
@@ -23,6 +24,8 @@ STANDARD = {
     "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#",
 }
 LINK_RELS = ("translation", "translatedFrom")
+# The text of a story: what is translated, and what is sanitised when it is HTML.
+TEXT_FIELDS = ("headlines", "descriptions", "bodies")
 
 
 def story_uri(story_id: str, language: str) -> str:
@@ -74,8 +77,8 @@ def build_original(
         firstCreated=iso(first_created),
         pubStatus="usable",
         language=story.language,
-        bodies=[_clean_body(b) for b in submitted["bodies"]],
     )
+    doc = sanitize_text_fields(doc)
     if story.embargoedUntil:
         doc["embargoedUntil"] = iso(story.embargoedUntil)
     alt_ids = [a for a in doc.get("altIds", []) if a.get("role") not in ("agencyGuid", "ulakStoryId")]
@@ -88,10 +91,26 @@ def build_original(
     return doc
 
 
-def _clean_body(body: dict[str, Any]) -> dict[str, Any]:
-    if body.get("contentType") in ("text/html", "application/xhtml+xml"):
-        return {**body, "value": nh3.clean(body["value"])}
-    return body
+def sanitize_text_fields(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every HTML headline, description and body sanitised, also in
+    its associations (each may be a whole ninjs object, nested at any depth); plain text
+    is text (a reader escapes it) and is kept as it is. Originals and translations both
+    pass through here before they are stored."""
+    doc = dict(document)
+    for name in TEXT_FIELDS:
+        items = doc.get(name)
+        if isinstance(items, list):
+            doc[name] = [_sanitized(item) for item in items]
+    associations = doc.get("associations")
+    if isinstance(associations, list):
+        doc["associations"] = [sanitize_text_fields(a) if isinstance(a, dict) else a for a in associations]
+    return doc
+
+
+def _sanitized(item: Any) -> Any:
+    if isinstance(item, dict) and isinstance(item.get("value"), str) and is_html(item.get("contentType")):
+        return {**item, "value": sanitize_html(item["value"])}
+    return item
 
 
 def present(

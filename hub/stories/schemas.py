@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.config import SUPPORTED_LANGUAGES
+from translation import HTML_CONTENT_TYPES
 
-TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml")
+TEXT_TYPES = ("text/plain", *HTML_CONTENT_TYPES)
 # Set by the hub from its own clock and state: an agency's values are ignored.
 HUB_OWNED_FIELDS = ("versionCreated", "firstCreated", "version", "pubStatus", "standard")
 

@@ -157,9 +157,28 @@ def test_urls_and_headers() -> None:
     assert _core.get_story("a/b", "tr").path == "/v1/stories/a%2Fb"
     assert _core.download_media("abc123").path == "/v1/media/abc123"
     assert _core.download_media("/v1/media/abc123").path == "/v1/media/abc123"
-    headers = _core.request_headers("k3y", _core.versions("s"))
+    headers = _core.request_headers("k3y", _core.versions("s"), url="http://hub/v1/x", base_url="http://hub")
     assert headers["Authorization"] == "Bearer k3y"
-    assert "Authorization" not in _core.request_headers(None, _core.versions("s"))
+    assert "Authorization" not in _core.request_headers(
+        None, _core.versions("s"), url="http://hub/v1/x", base_url="http://hub"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "sent"),
+    [
+        ("http://hub:80/v1/media/ab", True),  # the default port, spelled out
+        ("HTTP://HUB/v1/media/ab", True),
+        ("https://hub/v1/media/ab", False),  # another scheme is another origin
+        ("http://hub:8080/v1/media/ab", False),
+        ("http://cdn/v1/media/ab", False),
+        ("http://hub.evil/v1/media/ab", False),
+        ("http://hub@evil/v1/media/ab", False),
+    ],
+)
+def test_the_key_goes_only_to_the_hubs_origin(url: str, sent: bool) -> None:
+    headers = _core.request_headers("k3y", _core.download_media(url), url=url, base_url="http://hub/")
+    assert ("Authorization" in headers) is sent
 
 
 # --- building stories --------------------------------------------------------------

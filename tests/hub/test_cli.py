@@ -72,3 +72,14 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert "ulak agencies create" in stderr and "ulak keys create" in stderr
+
+
+def test_a_partner_gets_no_push_key(env: dict[str, str]) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    assert run("agencies", "create", "trt", "--name", "TRT", "--partner").exit_code == 0
+    for scopes in ("push", "push,pull"):
+        refused = run("keys", "create", "trt", "--scopes", scopes)
+        assert refused.exit_code == 1 and "partner agencies pull" in refused.stderr and not refused.stdout
+    default = run("keys", "create", "trt")
+    assert default.exit_code == 0 and "(pull)" in default.stderr
+    assert run("keys", "create", "trt", "--scopes", "pull").exit_code == 0

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from translation.markup import sanitize_html, segment_html
+from tests.data.xss_payloads import PAYLOADS
+from tests.fixtures.xss import executable_parts
+from translation.markup import is_html, sanitize_html, segment_html
 
 NINJS_EXAMPLES = sorted(Path("/work/shared/ninjs/examples").glob("*.json"))
 
@@ -105,6 +107,22 @@ def test_sanitize_drops_attributes_outside_the_allow_list() -> None:
 
 
 # -- segmentation and rendering ----------------------------------------------------------
+
+
+def test_is_html_ignores_case_and_parameters() -> None:
+    assert is_html("text/html") and is_html("application/xhtml+xml")
+    assert is_html(" Text/HTML ; charset=utf-8") and is_html("APPLICATION/XHTML+XML")
+    assert not any(is_html(t) for t in (None, "", "text/plain", "text/htmlx", "image/svg+xml"))
+
+
+def test_sanitised_payloads_are_inert_and_sanitising_again_changes_nothing() -> None:
+    for payload in PAYLOADS:
+        clean = sanitize_html(payload)
+        assert executable_parts(clean) == [], payload
+        assert sanitize_html(clean) == clean, payload
+        # What the engine renders back (identity translation) is as inert.
+        layout = segment_html(payload, "en")
+        assert executable_parts(layout.render(layout.sentences)) == [], payload
 
 
 def test_sentences_inside_inline_tags_are_translated_node_by_node() -> None:

@@ -135,6 +135,8 @@ class AsyncUlakClient:
         return await self._send(_core.upload_media(MediaSource(source, content_type=content_type)))
 
     async def download_media(self, href_or_sha256: str) -> bytes:
+        """A media object's bytes, by sha256 or by the ``href`` the hub gave. The API key is
+        sent only to the hub's own origin: an href on another host is fetched without it."""
         return await self._send(_core.download_media(href_or_sha256))
 
     # --- feed ----------------------------------------------------------------------
@@ -179,7 +181,7 @@ class AsyncUlakClient:
                     params=call.params or None,
                     json=call.json,
                     content=call.media.async_chunks() if call.media is not None else None,
-                    headers=_core.request_headers(self.api_key, call),
+                    headers=_core.request_headers(self.api_key, call, url=url, base_url=self.base_url),
                 )
             except httpx.HTTPError as exc:
                 delay = self.retry.delay_after_error(call, attempt, exc, self._rng)

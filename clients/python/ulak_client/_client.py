@@ -138,6 +138,8 @@ class UlakClient:
         return self._send(_core.upload_media(MediaSource(source, content_type=content_type)))
 
     def download_media(self, href_or_sha256: str) -> bytes:
+        """A media object's bytes, by sha256 or by the ``href`` the hub gave. The API key is
+        sent only to the hub's own origin: an href on another host is fetched without it."""
         return self._send(_core.download_media(href_or_sha256))
 
     # --- feed ----------------------------------------------------------------------
@@ -182,7 +184,7 @@ class UlakClient:
                     params=call.params or None,
                     json=call.json,
                     content=call.media.sync_chunks() if call.media is not None else None,
-                    headers=_core.request_headers(self.api_key, call),
+                    headers=_core.request_headers(self.api_key, call, url=url, base_url=self.base_url),
                 )
             except httpx.HTTPError as exc:
                 delay = self.retry.delay_after_error(call, attempt, exc, self._rng)

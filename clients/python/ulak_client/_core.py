@@ -253,9 +253,21 @@ def media_path(href_or_sha256: str) -> str:
     return href_or_sha256
 
 
-def request_headers(api_key: str | None, call: Call[Any]) -> dict[str, str]:
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in (RFC 6454)."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port or _DEFAULT_PORTS.get(parsed.scheme)
+
+
+def request_headers(api_key: str | None, call: Call[Any], *, url: str, base_url: str) -> dict[str, str]:
+    """Headers for ``call`` sent to ``url``. The key goes only to the hub's own origin:
+    a media href may point at another host (a CDN, or anything a story links to), and
+    that host must not learn the key. (httpx itself drops it on a cross-origin redirect.)"""
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    if api_key:
+    if api_key and origin(url) == origin(base_url):
         headers["Authorization"] = f"Bearer {api_key}"
     if call.media is not None:
         headers.update(call.media.headers())
