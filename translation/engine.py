@@ -17,6 +17,7 @@ each package's content digest: a replaced model never answers with the old one's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,9 @@ class TranslationEngine:
                 cursor += count
             results[job.doc][job.target] = TargetResult(job.target, texts, None, job.route.models)
         # Same order as each document's targets, whatever order the work finished in.
-        return [{t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results)]
+        return [
+            {t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results, strict=True)
+        ]
 
     def translate_text(self, text: str, source_lang: str, target_lang: str, *, html: bool = False) -> str:
         """One text, one target; raises the target's error instead of returning it."""
@@ -243,7 +246,8 @@ class TranslationEngine:
     def _decode(self, pending: dict[Hop, list[str]], models: dict[Hop, LoadedModel]) -> dict[Hop, dict[str, str]]:
         """One task per batch of every hop, longest first, all on the pool's workers."""
         total = sum(len(sentences) for sentences in pending.values())
-        tasks, slots = [], []
+        tasks: list[tuple[int, int, LoadedModel, list[list[str]], str]] = []
+        slots: list[tuple[Hop, list[int]]] = []
         for hop, sentences in pending.items():
             model = models[hop]
             source = model.tokenize(sentences, hop.source_lang)
@@ -257,16 +261,14 @@ class TranslationEngine:
         tasks.sort(key=lambda task: (-task[0], task[1]))
         outputs = self.pool.run(
             [
-                lambda model=model, tokens=tokens, target=target: model.translate_tokens(
-                    tokens, target, self.options, single_batch=True
-                )
+                functools.partial(model.translate_tokens, tokens, target, self.options, single_batch=True)
                 for _, _, model, tokens, target in tasks
             ]
         )
         results: dict[Hop, dict[str, str]] = {hop: {} for hop in pending}
-        for (_, slot, model, _, _), pieces in zip(tasks, outputs):
+        for (_, slot, model, _, _), pieces in zip(tasks, outputs, strict=True):
             hop, batch = slots[slot]
-            for index, hypothesis in zip(batch, pieces):
+            for index, hypothesis in zip(batch, pieces, strict=True):
                 results[hop][pending[hop][index]] = model.detokenize(hypothesis)
         self.stats.model_calls += len(pending)
         self.stats.batches += len(tasks)
