@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.deps import RuntimeDep
 from hub.errors import Forbidden, NotFound, StorageUnavailable
 from hub.streaming import stream_object
 from storage import ObjectNotFound, StorageError
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -28,13 +32,16 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         with runtime.read() as session:
             session.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # any failure means not ready; say which
+    except SQLAlchemyError as exc:
+        log.warning("readiness: database check failed: %s", exc)
         checks["database"] = f"down: {type(exc).__name__}"
     try:
         runtime.store.ping()
         checks["storage"] = "ok"
     except StorageError as exc:
-        checks["storage"] = f"down: {exc}"
+        # Unauthenticated: S3 errors name the endpoint and access key, local ones a path.
+        log.warning("readiness: object store check failed: %s", exc)
+        checks["storage"] = "down: object store unreachable"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
@@ -55,5 +62,6 @@ def presigned_object(
     except ObjectNotFound:
         raise NotFound(f"no object {key!r}") from None
     except StorageError as exc:
-        raise StorageUnavailable(str(exc)) from exc
+        log.warning("presigned download of %r failed: %s", key, exc)
+        raise StorageUnavailable("object store unreachable; try again later") from exc
     return stream_object(stream, media_type=stream.info.content_type or "application/octet-stream")

@@ -8,6 +8,7 @@ bytes are there already. The object is stored before the row that points at it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -24,6 +25,8 @@ from hub.models import MediaObject
 from hub.runtime import HubRuntime
 from storage import ObjectNotFound, ObjectStream, StorageError
 from storage.layout import media_key
+
+log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 8192
 # Never trust a declared type that a browser would execute when the hub serves it back.
@@ -89,7 +92,8 @@ def store_media(runtime: HubRuntime, caller: Principal, upload: Spooled, declare
         with upload.path.open("rb") as data:
             runtime.store.put_object(key, data, upload.size, content_type=content_type, sha256=upload.sha256)
     except StorageError as exc:
-        raise StorageUnavailable(f"the object store could not save the upload: {exc}") from exc
+        log.warning("storing media %s failed: %s", upload.sha256, exc)
+        raise StorageUnavailable("object store unreachable: the upload was not saved; try again later") from exc
     row = MediaObject(
         sha256=upload.sha256,
         size=upload.size,
@@ -119,7 +123,8 @@ def open_media(runtime: HubRuntime, sha256: str) -> tuple[MediaObject, ObjectStr
     except ObjectNotFound:
         raise NotFound(f"media {sha256!r} is missing from the object store") from None
     except StorageError as exc:
-        raise StorageUnavailable(f"the object store is unavailable: {exc}") from exc
+        log.warning("reading media %s failed: %s", row.sha256, exc)
+        raise StorageUnavailable("object store unreachable; try again later") from exc
 
 
 def presign_media(runtime: HubRuntime, sha256: str, expires: timedelta) -> str:
@@ -130,4 +135,5 @@ def presign_media(runtime: HubRuntime, sha256: str, expires: timedelta) -> str:
     try:
         return runtime.store.presigned_get_object(row.object_key, expires=expires)
     except StorageError as exc:
-        raise StorageUnavailable(f"the object store is unavailable: {exc}") from exc
+        log.warning("reading media %s failed: %s", row.sha256, exc)
+        raise StorageUnavailable("object store unreachable; try again later") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ from hub.stories.ninjs import build_original, content_hash, present, story_uri
 from hub.stories.schemas import StoryCreate, StoryPushed, VersionList, VersionRead
 from storage import StorageError
 from storage.layout import story_key
+
+log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
 
@@ -126,7 +129,8 @@ def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> N
     try:
         runtime.store.put_object(key, io.BytesIO(data), len(data), content_type="application/json")
     except StorageError as exc:
-        raise StorageUnavailable(f"the object store could not save the story: {exc}") from exc
+        log.warning("storing %s failed: %s", key, exc)
+        raise StorageUnavailable("object store unreachable: the story was not saved; try again later") from exc
 
 
 def _pushed(story: Story, version: int) -> StoryPushed:
