@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.errors import PayloadTooLarge
 from hub.media import service
+from hub.media.repository import Audience
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -70,17 +71,20 @@ def media_link(
 ) -> MediaLink:
     """For handing a file to a CMS or CDN that cannot send our API key. With the S3
     backend the URL points straight at the object store."""
-    url = service.presign_media(runtime, sha256, timedelta(seconds=expires_in))
+    url = service.presign_media(runtime, caller, sha256, timedelta(seconds=expires_in))
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
 @router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
-    row, stream = service.open_media(runtime, sha256)
+    row, audience, stream = service.open_media(runtime, caller, sha256)
+    # Content-addressed bytes never change; media not yet visible to everyone must not
+    # sit in a shared cache that would hand it to the next caller.
+    scope = "public" if audience is Audience.EVERYONE else "private"
     headers = {
         "Content-Length": str(row.size),
         "ETag": f'"{row.sha256}"',
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "public, max-age=31536000, immutable",  # content-addressed: never changes
+        "Cache-Control": f"{scope}, max-age=31536000, immutable",
     }
     return stream_object(stream, media_type=row.content_type, headers=headers)

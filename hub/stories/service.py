@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from hub.auth.service import Principal
 from hub.errors import Conflict, Forbidden, NotFound, StorageUnavailable
 from hub.feed import repository as feed_repo
+from hub.media import repository as media_repo
+from hub.media.references import referenced_media
 from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
@@ -118,6 +120,7 @@ def _push_once(
             )
         )
         session.flush()
+        media_repo.record_references(session, row.id, version, referenced_media(document))
         for hook in runtime.on_version_created:
             hook(session, row, version, now)
         feed_repo.append_entries(session, row, version, [story.language], "usable", now=now)
