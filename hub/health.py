@@ -1,19 +1,16 @@
-"""Liveness, readiness, and the hub side of the local store's presigned URLs."""
+"""Liveness and readiness."""
 
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.deps import RuntimeDep
-from hub.errors import Forbidden, NotFound, StorageUnavailable
-from hub.streaming import stream_object
-from storage import ObjectNotFound, StorageError
+from storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +43,3 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
     )
-
-
-@router.get("/v1/objects/{key:path}", summary="Presigned download (local object store)", include_in_schema=False)
-def presigned_object(
-    runtime: RuntimeDep, key: str, expires: Annotated[int, Query()], signature: Annotated[str, Query()]
-) -> StreamingResponse:
-    verify = getattr(runtime.store, "verify_presigned", None)
-    if verify is None:
-        raise NotFound("this hub's object store serves presigned URLs itself")
-    if not verify(key, expires, signature):
-        raise Forbidden("the link is invalid or has expired")
-    try:
-        stream = runtime.store.get_object(key)
-    except ObjectNotFound:
-        raise NotFound(f"no object {key!r}") from None
-    except StorageError as exc:
-        log.warning("presigned download of %r failed: %s", key, exc)
-        raise StorageUnavailable("object store unreachable; try again later") from exc
-    return stream_object(stream, media_type=stream.info.content_type or "application/octet-stream")

@@ -14,6 +14,7 @@ from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.errors import PayloadTooLarge
 from hub.media import service
 from hub.media.repository import Audience
+from hub.media.types import content_disposition
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -87,4 +88,7 @@ def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> Stre
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": f"{scope}, max-age=31536000, immutable",
     }
+    disposition = content_disposition(row.content_type)
+    if disposition:
+        headers["Content-Disposition"] = disposition
     return stream_object(stream, media_type=row.content_type, headers=headers)

@@ -23,23 +23,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import filetype
 from sqlalchemy.exc import IntegrityError
 
 from hub.auth.service import Principal
 from hub.errors import InvalidRequest, NotFound, PayloadTooLarge, StorageUnavailable
 from hub.media import repository as repo
 from hub.media.repository import Audience
+from hub.media.types import SNIFF_BYTES, content_disposition, sniff_content_type
 from hub.models import MediaObject
 from hub.runtime import HubRuntime
 from storage import ObjectNotFound, ObjectStream, StorageError
 from storage.layout import media_key
 
 log = logging.getLogger(__name__)
-
-SNIFF_BYTES = 8192
-# Never trust a declared type that a browser would execute when the hub serves it back.
-UNSAFE_DECLARED = ("text/html", "application/xhtml+xml", "image/svg+xml", "application/javascript", "text/javascript")
 
 
 @dataclass(frozen=True)
@@ -74,16 +70,6 @@ async def spool_upload(chunks: AsyncIterator[bytes], *, limit: int, directory: P
         os.unlink(name)
         raise InvalidRequest("empty upload: send the file's bytes as the request body")
     return Spooled(Path(name), hasher.hexdigest(), size, head)
-
-
-def sniff_content_type(head: bytes, declared: str | None) -> str:
-    kind = filetype.guess(head)
-    if kind is not None:
-        return kind.mime
-    declared = (declared or "").split(";")[0].strip().lower()
-    if declared and declared not in UNSAFE_DECLARED and declared != "application/x-www-form-urlencoded":
-        return declared
-    return "application/octet-stream"
 
 
 def media_href(runtime: HubRuntime, sha256: str) -> str:
@@ -163,8 +149,12 @@ def open_media(runtime: HubRuntime, caller: Principal, sha256: str) -> tuple[Med
 
 def presign_media(runtime: HubRuntime, caller: Principal, sha256: str, expires: timedelta) -> str:
     row, _ = visible_media(runtime, caller, sha256)
+    # With S3 the object store serves the bytes itself: the disposition travels in the
+    # signed request, since it cannot add nosniff the way the hub does.
+    disposition = content_disposition(row.content_type)
+    overrides = {"response-content-disposition": disposition} if disposition else None
     try:
-        return runtime.store.presigned_get_object(row.object_key, expires=expires)
+        return runtime.store.presigned_get_object(row.object_key, expires=expires, response_headers=overrides)
     except StorageError as exc:
         log.warning("presigning media %s failed: %s", row.sha256, exc)
         raise StorageUnavailable("object store unreachable; try again later") from exc
