@@ -11,13 +11,18 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hub.deps import PullCaller, PushCaller, RuntimeDep
-from hub.errors import PayloadTooLarge
+from hub.errors import PayloadTooLarge, UnsupportedMediaType
 from hub.media import service
 from hub.media.repository import Audience
-from hub.media.types import content_disposition
+from hub.media.types import base_type, content_disposition
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
+
+MULTIPART_REFUSED = (
+    "multipart uploads are not accepted: send the file's bytes as the raw request body "
+    "(curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg')"
+)
 
 
 class MediaRead(BaseModel):
@@ -32,6 +37,16 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
+    responses={
+        415: {
+            "description": "A `multipart/form-data` (or other multipart) body: send the file's bytes as the body",
+            "content": {
+                "application/json": {
+                    "example": {"error": "unsupported_media_type", "detail": MULTIPART_REFUSED},
+                }
+            },
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -47,7 +62,11 @@ async def upload_media(
     content_length: Annotated[int | None, Header()] = None,
 ) -> MediaRead:
     """Send the file's bytes as the body (`curl --data-binary @photo.jpg`). The hub
-    streams it, sniffs its type and stores it once per distinct sha256."""
+    streams it, sniffs its type and stores it once per distinct sha256. A multipart
+    form (`curl -F file=@photo.jpg`) is refused with 415: its sha256 would be the
+    envelope's, not the file's."""
+    if base_type(content_type).startswith("multipart/"):
+        raise UnsupportedMediaType(MULTIPART_REFUSED)
     limit = runtime.settings.max_upload_bytes
     if content_length is not None and content_length > limit:
         raise PayloadTooLarge(f"upload of {content_length} bytes exceeds the limit of {limit} bytes")
