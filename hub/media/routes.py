@@ -90,13 +90,19 @@ def media_link(
     runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
 ) -> MediaLink:
     """For handing a file to a CMS or CDN that cannot send our API key. With the S3
-    backend the URL points straight at the object store."""
+    backend the URL points straight at the object store. Anyone holding the URL can
+    use it until it expires; 404 when the caller may not see the media (see below)."""
     url = service.presign_media(runtime, caller, sha256, timedelta(seconds=expires_in))
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
 @router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
+    """Media follows the stories that link to it: admins, the agencies that uploaded
+    it and the owners of linking stories see it at once, everyone once a linking story
+    is visible to everyone (no embargo, or it has passed). Media no story links to yet
+    is its uploaders' only. Anyone else gets 404, as for media that does not exist.
+    HTML, SVG, XML and other active types come as attachments."""
     row, audience, stream = service.open_media(runtime, caller, sha256)
     # Content-addressed bytes never change; media not yet visible to everyone must not
     # sit in a shared cache that would hand it to the next caller.
