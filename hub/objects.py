@@ -2,7 +2,8 @@
 
 The link carries its own authorisation (an HMAC the store checks), so no API key is
 needed. Signed ``response-*`` overrides (S3's names) become the response's headers,
-which is how an active media type is sent as an attachment; nosniff is always sent.
+which is how an active media type is sent as an attachment (a link without one gets
+the media rule of hub/media/types.py all the same); nosniff is always sent.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from hub.deps import RuntimeDep
 from hub.errors import Forbidden, NotFound, StorageUnavailable
+from hub.media.types import content_disposition
 from hub.streaming import stream_object
 from storage import RESPONSE_HEADER_OVERRIDES, ObjectNotFound, StorageError
 
@@ -47,4 +49,6 @@ def presigned_object(
     headers = {RESPONSE_HEADER_OVERRIDES[name]: value for name, value in overrides.items()}
     media_type = headers.pop("Content-Type", None) or stream.info.content_type or "application/octet-stream"
     headers["X-Content-Type-Options"] = "nosniff"
+    if "Content-Disposition" not in headers and (disposition := content_disposition(media_type)):
+        headers["Content-Disposition"] = disposition  # links signed before overrides existed
     return stream_object(stream, media_type=media_type, headers=headers)

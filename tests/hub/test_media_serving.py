@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from hub.models import MediaObject
 from tests.fixtures.hub import HubHarness
 
 PNG = bytes.fromhex(
@@ -83,3 +84,16 @@ def test_the_attachment_override_is_part_of_the_signature(hub: HubHarness) -> No
     assert hub.client.get(f"{parts.path}?{stripped}").status_code == 403
     inline = parts.query.replace("response-content-disposition=attachment", "response-content-disposition=inline")
     assert hub.client.get(f"{parts.path}?{inline}").status_code == 403
+
+
+def test_a_link_signed_without_overrides_still_serves_active_types_as_attachments(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    digest = hub.client.post("/v1/media", content=ACTIVE[0][1], headers=hub.auth(key)).json()["sha256"]
+    with hub.runtime.read() as session:
+        row = session.get(MediaObject, digest)
+        assert row is not None
+        row_key = row.object_key
+    parts = urlsplit(hub.runtime.store.presigned_get_object(row_key))  # as links were signed before
+    response = hub.client.get(f"{parts.path}?{parts.query}")
+    assert response.status_code == 200 and response.headers["content-disposition"] == "attachment"
+    assert response.headers["x-content-type-options"] == "nosniff"
