@@ -57,6 +57,8 @@ def load_or_create(path: Path) -> bytes:
 
 def _read(path: Path) -> bytes:
     secret = path.read_text().strip()
+    if path.stat().st_mode & 0o077:
+        log.warning("%s is readable by other users: chmod 600 it (anyone who reads it can sign links)", path)
     if not secret:
         raise ValueError(f"{path} is empty: remove it to have a new key generated, or set ULAK_SECRET_KEY")
     return secret.encode()

@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from hub.config import DEFAULT_SECRET
 from hub.runtime import HubRuntime
 from hub.signing import SECRET_FILE, signing_secret
@@ -65,3 +67,12 @@ def test_a_configured_secret_is_used_and_the_placeholder_is_not(tmp_path: Path) 
     placeholder = make_settings(tmp_path / "b", "sqlite://", secret_key=DEFAULT_SECRET)
     assert signing_secret(placeholder) != DEFAULT_SECRET.encode()
     assert (tmp_path / "b" / SECRET_FILE).exists()
+
+
+def test_a_key_file_others_can_read_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path / "data", "sqlite://")
+    signing_secret(settings)
+    assert "readable by other users" not in caplog.text
+    (tmp_path / "data" / SECRET_FILE).chmod(0o644)
+    signing_secret(settings)
+    assert "readable by other users" in caplog.text
