@@ -20,6 +20,7 @@ from hub.jobs.runner import EmbeddedWorker
 from hub.limits import BodyLimitMiddleware
 from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
+from hub.objects import router as objects_router
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
 from hub.sweep import sweep_at_start
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
     app.include_router(health_router)
+    app.include_router(objects_router)
     app.include_router(stories_router)
     app.include_router(feed_router)
     app.include_router(media_router)

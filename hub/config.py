@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path("./ulak-data")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite file in the data dir")
-    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs presigned links; default: a random key kept in <data_dir>/secret-key"
+    )
     public_url: str = Field(default="http://127.0.0.1:8000", description="base URL of the hub as partners reach it")
 
     # object store
@@ -79,8 +81,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production":
-            if self.secret_key.get_secret_value() == DEFAULT_SECRET:
-                raise ValueError("ULAK_SECRET_KEY must be set outside development")
+            if self.secret_key is not None and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+                raise ValueError("ULAK_SECRET_KEY must not be the published placeholder outside development")
             if self.storage_backend == "s3" and self.s3_secret_key.get_secret_value() == "minioadmin":
                 raise ValueError("ULAK_S3_SECRET_KEY must be set outside development")
         return self

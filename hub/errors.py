@@ -7,6 +7,7 @@
     ├── NotFound                   404 not_found
     ├── Conflict                   409 conflict
     ├── PayloadTooLarge            413 payload_too_large
+    ├── UnsupportedMediaType       415 unsupported_media_type (e.g. a multipart upload)
     └── Unavailable                503 unavailable
         ├── StorageUnavailable     503 storage_unavailable
         └── DatabaseUnavailable    503 database_unavailable
@@ -66,6 +67,11 @@ class Conflict(HubError):
 class PayloadTooLarge(HubError):
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(HubError):
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class Unavailable(HubError):

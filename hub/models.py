@@ -145,6 +145,32 @@ class MediaObject(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MediaUpload(Base):
+    """An agency that uploaded these bytes (content addressing stores them once, but
+    each agency that sent them may see them)."""
+
+    __tablename__ = "media_uploads"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_objects.sha256", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaReference(Base):
+    """A story version whose document links to ``/v1/media/<sha256>``, recorded at push
+    time. Media is visible to everyone once a story referencing it is; the media need
+    not exist yet (a story may be pushed before its photo), hence no foreign key."""
+
+    __tablename__ = "media_references"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+Index("ix_media_references_story_id", MediaReference.story_id)
+
+
 class FeedEntry(Base):
     """One line of the syndication feed. ``seq`` is the cursor: it is assigned under a
     lock held until commit (see hub/feed/repository.py), so seq order is commit order."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
 from hub.models import Story
+from hub.signing import signing_secret
 from storage import ObjectStore
 
 
@@ -39,7 +40,7 @@ def build_store(settings: Settings) -> ObjectStore:
     return LocalObjectStore(
         settings.resolved_storage_dir,
         base_url=settings.public_url.rstrip("/"),
-        secret=settings.secret_key.get_secret_value().encode(),
+        secret=signing_secret(settings),
     )
 
 

@@ -3,6 +3,7 @@
 This package knows nothing of the hub; it can be used and tested on its own.
 """
 
+from storage._support import RESPONSE_HEADER_OVERRIDES
 from storage.base import (
     InvalidKey,
     ObjectInfo,
@@ -18,6 +19,7 @@ from storage.local import LocalObjectStore
 from storage.s3 import S3ObjectStore
 
 __all__ = [
+    "RESPONSE_HEADER_OVERRIDES",
     "InvalidKey",
     "LocalObjectStore",
     "ObjectInfo",

@@ -27,6 +27,15 @@ _RESERVED_METADATA_KEYS = {
     "content-type",
 }
 _HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
+# The query parameters S3 accepts on a signed GET to override the response's headers.
+RESPONSE_HEADER_OVERRIDES = {
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+    "response-content-language": "Content-Language",
+    "response-content-type": "Content-Type",
+    "response-expires": "Expires",
+}
 
 
 def normalize_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -44,6 +53,19 @@ def normalize_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     if sum(len(k) + len(v) for k, v in normalized.items()) > MAX_METADATA_BYTES:
         raise ValueError(f"metadata larger than {MAX_METADATA_BYTES} bytes")
     return normalized
+
+
+def check_response_headers(overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """Lowercase override names that S3 knows, with printable-ASCII values, or ``ValueError``."""
+    checked: dict[str, str] = {}
+    for name, value in (overrides or {}).items():
+        lowered = str(name).lower()
+        if lowered not in RESPONSE_HEADER_OVERRIDES:
+            raise ValueError(f"unknown response header override {name!r}; use {sorted(RESPONSE_HEADER_OVERRIDES)}")
+        if not isinstance(value, str) or any(not 0x20 <= ord(char) < 0x7F for char in value):
+            raise ValueError(f"response header override {name!r} must be printable ASCII text")
+        checked[lowered] = value
+    return checked
 
 
 def check_sha256(sha256: str | None) -> str | None:

@@ -140,7 +140,13 @@ class ObjectStore(Protocol):
 
     def list_objects(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]: ...
 
-    def presigned_get_object(self, key: str, *, expires: timedelta = timedelta(hours=1)) -> str: ...
+    def presigned_get_object(
+        self, key: str, *, expires: timedelta = timedelta(hours=1), response_headers: Mapping[str, str] | None = None
+    ) -> str:
+        """A URL anyone can GET until ``expires``. ``response_headers`` (S3's query
+        overrides, e.g. ``{"response-content-disposition": "attachment"}``) are signed
+        into the URL and sent with the bytes."""
+        ...
 
     def ping(self) -> None:
         """Raise ``StorageUnavailable`` unless the store answers (for /readyz)."""

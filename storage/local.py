@@ -5,8 +5,8 @@ content type, etag (the sha256) and user metadata, and ``<root>/staging/`` the
 uploads in flight. A write goes to a staging file (same filesystem, so the final
 ``os.replace`` is atomic), is fsynced, verified, then renamed into place: a reader
 sees the old object or the new one, never half of one. Presigned URLs point at the
-hub (``{base_url}/v1/objects/<key>?expires=&signature=``), which checks them with
-``verify_presigned``.
+hub (``{base_url}/v1/objects/<key>?expires=[&response-…=]&signature=``), which checks
+them with ``verify_presigned`` and sends the signed ``response-*`` overrides as headers.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from storage._support import (
     CHUNK_SIZE,
     SHA256_METADATA_KEY,
     HashingReader,
+    check_response_headers,
     check_sha256,
     normalize_metadata,
     verify_digest,
@@ -256,30 +257,43 @@ class LocalObjectStore:
     # -- presigned URLs ----------------------------------------------------------------
 
     def presigned_get_object(
-        self, key: str, *, expires: timedelta = timedelta(hours=1), request_date: datetime | None = None
+        self,
+        key: str,
+        *,
+        expires: timedelta = timedelta(hours=1),
+        response_headers: Mapping[str, str] | None = None,
+        request_date: datetime | None = None,
     ) -> str:
         validate_key(key)
         if not timedelta(seconds=1) <= expires <= MAX_PRESIGN_EXPIRY:
             raise ValueError("expires must be between 1 second and 7 days")
+        overrides = check_response_headers(response_headers)
         issued = request_date or datetime.now(UTC)
         expires_at = int((issued + expires).timestamp())
-        signature = self._sign(key, expires_at)
-        return f"{self.base_url}/v1/objects/{quote(key, safe='/')}?expires={expires_at}&signature={signature}"
+        signature = self._sign(key, expires_at, overrides)
+        extra = "".join(f"&{name}={quote(value, safe='')}" for name, value in sorted(overrides.items()))
+        return f"{self.base_url}/v1/objects/{quote(key, safe='/')}?expires={expires_at}{extra}&signature={signature}"
 
-    def verify_presigned(self, key: str, expires: int, signature: str) -> bool:
-        """True when ``signature`` was made by this store for ``key`` and has not expired."""
+    def verify_presigned(
+        self, key: str, expires: int, signature: str, response_headers: Mapping[str, str] | None = None
+    ) -> bool:
+        """True when ``signature`` was made by this store for ``key`` with these response
+        header overrides (S3's ``response-*`` query parameters) and has not expired.
+        The server that checks it must send the overrides as the response's headers."""
         try:
             validate_key(key)
             expires = int(expires)
+            overrides = check_response_headers(response_headers)
         except (ValueError, TypeError):
             return False
-        expected = self._sign(key, expires)
+        expected = self._sign(key, expires, overrides)
         valid = hmac.compare_digest(expected.encode(), str(signature).encode("utf-8", "replace"))
         return valid and expires >= time.time()
 
-    def _sign(self, key: str, expires: int) -> str:
-        message = f"GET\n{key}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def _sign(self, key: str, expires: int, overrides: Mapping[str, str]) -> str:
+        # Without overrides the message is what it always was: links already out stay valid.
+        message = f"GET\n{key}\n{expires}" + "".join(f"\n{n}={v}" for n, v in sorted(overrides.items()))
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
     # -- health ------------------------------------------------------------------------
 

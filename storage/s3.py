@@ -33,6 +33,7 @@ from urllib3.util import Retry, Timeout
 from storage._support import (
     SHA256_METADATA_KEY,
     HashingReader,
+    check_response_headers,
     check_sha256,
     normalize_metadata,
     verify_digest,
@@ -320,12 +321,20 @@ class S3ObjectStore:
                 yield ObjectInfo(key=name, size=item.size or 0, etag=item.etag, last_modified=item.last_modified)
 
     def presigned_get_object(
-        self, key: str, *, expires: timedelta = timedelta(hours=1), request_date: datetime | None = None
+        self,
+        key: str,
+        *,
+        expires: timedelta = timedelta(hours=1),
+        response_headers: Mapping[str, str] | None = None,
+        request_date: datetime | None = None,
     ) -> str:
         """A URL on the S3 server itself; signing is local (no request once the region is known)."""
         self._check_key(key)
+        overrides = check_response_headers(response_headers)
         with self._errors(key):
-            return self._client.presigned_get_object(self.bucket, key, expires=expires, request_date=request_date)
+            return self._client.presigned_get_object(
+                self.bucket, key, expires=expires, response_headers=overrides or None, request_date=request_date
+            )
 
     # -- errors ----------------------------------------------------------------------
 

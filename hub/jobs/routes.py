@@ -71,5 +71,7 @@ def queue(runtime: RuntimeDep, caller: Annotated[Principal, Depends(require_scop
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, caller: Annotated[Principal, Depends(require_scope("admin"))]) -> Response:
+    """Admin only: queue depth and worker figures are operational detail. Prometheus
+    sends the key with ``authorization: {credentials: <key>}`` in its scrape config."""
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

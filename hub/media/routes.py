@@ -11,11 +11,18 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from hub.deps import PullCaller, PushCaller, RuntimeDep
-from hub.errors import PayloadTooLarge
+from hub.errors import PayloadTooLarge, UnsupportedMediaType
 from hub.media import service
+from hub.media.repository import Audience
+from hub.media.types import base_type, content_disposition
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
+
+MULTIPART_REFUSED = (
+    "multipart uploads are not accepted: send the file's bytes as the raw request body "
+    "(curl --data-binary @photo.jpg -H 'Content-Type: image/jpeg')"
+)
 
 
 class MediaRead(BaseModel):
@@ -30,6 +37,16 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
+    responses={
+        415: {
+            "description": "A `multipart/form-data` (or other multipart) body: send the file's bytes as the body",
+            "content": {
+                "application/json": {
+                    "example": {"error": "unsupported_media_type", "detail": MULTIPART_REFUSED},
+                }
+            },
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -45,7 +62,11 @@ async def upload_media(
     content_length: Annotated[int | None, Header()] = None,
 ) -> MediaRead:
     """Send the file's bytes as the body (`curl --data-binary @photo.jpg`). The hub
-    streams it, sniffs its type and stores it once per distinct sha256."""
+    streams it, sniffs its type and stores it once per distinct sha256. A multipart
+    form (`curl -F file=@photo.jpg`) is refused with 415: its sha256 would be the
+    envelope's, not the file's."""
+    if base_type(content_type).startswith("multipart/"):
+        raise UnsupportedMediaType(MULTIPART_REFUSED)
     limit = runtime.settings.max_upload_bytes
     if content_length is not None and content_length > limit:
         raise PayloadTooLarge(f"upload of {content_length} bytes exceeds the limit of {limit} bytes")
@@ -69,18 +90,30 @@ def media_link(
     runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
 ) -> MediaLink:
     """For handing a file to a CMS or CDN that cannot send our API key. With the S3
-    backend the URL points straight at the object store."""
-    url = service.presign_media(runtime, sha256, timedelta(seconds=expires_in))
+    backend the URL points straight at the object store. Anyone holding the URL can
+    use it until it expires; 404 when the caller may not see the media (see below)."""
+    url = service.presign_media(runtime, caller, sha256, timedelta(seconds=expires_in))
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
 @router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
-    row, stream = service.open_media(runtime, sha256)
+    """Media follows the stories that link to it: admins, the agencies that uploaded
+    it and the owners of linking stories see it at once, everyone once a linking story
+    is visible to everyone (no embargo, or it has passed). Media no story links to yet
+    is its uploaders' only. Anyone else gets 404, as for media that does not exist.
+    HTML, SVG, XML and other active types come as attachments."""
+    row, audience, stream = service.open_media(runtime, caller, sha256)
+    # Content-addressed bytes never change; media not yet visible to everyone must not
+    # sit in a shared cache that would hand it to the next caller.
+    scope = "public" if audience is Audience.EVERYONE else "private"
     headers = {
         "Content-Length": str(row.size),
         "ETag": f'"{row.sha256}"',
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "public, max-age=31536000, immutable",  # content-addressed: never changes
+        "Cache-Control": f"{scope}, max-age=31536000, immutable",
     }
+    disposition = content_disposition(row.content_type)
+    if disposition:
+        headers["Content-Disposition"] = disposition
     return stream_object(stream, media_type=row.content_type, headers=headers)

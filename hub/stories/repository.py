@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from hub.models import Agency, LanguageVersion, Story, StoryVersion
@@ -58,3 +60,9 @@ def agency(session: Session, agency_id: int) -> Agency:
     found = session.get(Agency, agency_id)
     assert found is not None
     return found
+
+
+def visible_to_all(now: datetime) -> ColumnElement[bool]:
+    """A story everyone may read: never embargoed, or its embargo has passed (the SQL
+    form of the rule ``stories.service.visible_story`` applies to one story)."""
+    return or_(Story.embargoed_until.is_(None), Story.embargoed_until <= now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from hub.auth.service import Principal
 from hub.errors import Conflict, Forbidden, NotFound, StorageUnavailable
 from hub.feed import repository as feed_repo
+from hub.media import repository as media_repo
+from hub.media.references import referenced_media
 from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
@@ -21,6 +24,8 @@ from hub.stories.ninjs import build_original, content_hash, present, story_uri
 from hub.stories.schemas import StoryCreate, StoryPushed, VersionList, VersionRead
 from storage import StorageError
 from storage.layout import story_key
+
+log = logging.getLogger(__name__)
 
 PUSH_ATTEMPTS = 3
 
@@ -115,6 +120,7 @@ def _push_once(
             )
         )
         session.flush()
+        media_repo.record_references(session, row.id, version, referenced_media(document))
         for hook in runtime.on_version_created:
             hook(session, row, version, now)
         feed_repo.append_entries(session, row, version, [story.language], "usable", now=now)
@@ -126,7 +132,8 @@ def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> N
     try:
         runtime.store.put_object(key, io.BytesIO(data), len(data), content_type="application/json")
     except StorageError as exc:
-        raise StorageUnavailable(f"the object store could not save the story: {exc}") from exc
+        log.warning("storing %s failed: %s", key, exc)
+        raise StorageUnavailable("object store unreachable: the story was not saved; try again later") from exc
 
 
 def _pushed(story: Story, version: int) -> StoryPushed:

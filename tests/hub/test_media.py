@@ -85,3 +85,16 @@ def test_presigned_link_works_without_a_key_and_is_tamper_proof(hub: HubHarness)
     assert fetched.status_code == 200 and fetched.content == PNG
     tampered = parts.query.replace("signature=", "signature=0")
     assert hub.client.get(f"{parts.path}?{tampered}").status_code == 403
+
+
+def test_a_multipart_upload_is_refused_with_415_naming_the_raw_body_form(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    response = hub.client.post("/v1/media", files={"file": ("photo.png", PNG, "image/png")}, headers=hub.auth(key))
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "raw request body" in response.json()["detail"] and "--data-binary" in response.json()["detail"]
+    with hub.runtime.read() as session:
+        assert session.scalar(select(func.count()).select_from(MediaObject)) == 0
+    assert list(hub.runtime.store.list_objects("media/")) == []
+    documented = hub.client.get("/openapi.json").json()["paths"]["/v1/media"]["post"]["responses"]
+    assert "415" in documented

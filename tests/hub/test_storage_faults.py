@@ -4,38 +4,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from hub.models import FeedEntry, LanguageVersion, MediaObject, Story, TranslationJob
 from storage import ObjectNotFound
-from tests.fixtures.hub import HubHarness, make_settings, story
-from tests.fixtures.s3_server import drop_bucket
+from tests.fixtures.hub import HubHarness, story
 
 BOUNDED_SECONDS = 10
-
-
-@pytest.fixture
-def s3_hub(database_url: str, tmp_path: Path, s3_running, s3_bucket_name: str) -> Iterator[HubHarness]:  # type: ignore[no-untyped-def]
-    settings = make_settings(
-        tmp_path / "data",
-        database_url,
-        embedded_worker=False,
-        storage_backend="s3",
-        s3_endpoint=s3_running.endpoint,
-        s3_access_key=s3_running.access_key,
-        s3_secret_key=s3_running.secret_key,
-        s3_bucket=s3_bucket_name,
-        storage_timeout_seconds=2.0,
-    )
-    with HubHarness.start(settings) as harness:
-        yield harness
-    harness.runtime.store.close()
-    s3_running.start()
-    drop_bucket(s3_running, s3_bucket_name)
 
 
 def rows(hub: HubHarness) -> dict[str, int]:

@@ -227,7 +227,7 @@ def test_queue_and_metrics(translating_hub: HubHarness, worker: TranslationWorke
     assert queue["counts"]["pending"] == 4 and queue["oldestPendingAt"] is not None
     worker.metrics = hub.app.state.metrics
     worker.run_until_idle()
-    text = hub.client.get("/metrics").text
+    text = hub.client.get("/metrics", headers=hub.auth(admin)).text
     assert 'ulak_translation_jobs{status="done"} 4.0' in text and "ulak_queue_depth 0.0" in text
     assert 'ulak_jobs_finished_total{status="done"} 4.0' in text
     assert "ulak_translation_sentences_total" in text and "ulak_model_load_seconds" in text

@@ -327,6 +327,28 @@ def test_presigned_get(store: ObjectStore) -> None:
     assert not store.verify_presigned("media/photo one.jpg", 2**40, "not-hex")
 
 
+def test_presigned_get_with_response_header_overrides(store: ObjectStore) -> None:
+    store.put_object("media/page.html", io.BytesIO(b"<script>1</script>"), 18, content_type="text/html")
+    overrides = {"response-content-disposition": "attachment", "response-content-type": "text/plain"}
+    url = store.presigned_get_object("media/page.html", response_headers=overrides)
+    with pytest.raises(ValueError):
+        store.presigned_get_object("media/page.html", response_headers={"x-amz-acl": "public-read"})
+    if isinstance(store, S3ObjectStore):
+        response = httpx.get(url)
+        assert response.content == b"<script>1</script>"
+        assert response.headers["content-disposition"] == "attachment"
+        assert response.headers["content-type"].startswith("text/plain")
+        return
+    assert isinstance(store, LocalObjectStore)
+    query = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+    expires, signature = int(query.pop("expires")), query.pop("signature")
+    assert query == overrides
+    assert store.verify_presigned("media/page.html", expires, signature, overrides)
+    assert not store.verify_presigned("media/page.html", expires, signature)
+    changed = overrides | {"response-content-disposition": "inline"}
+    assert not store.verify_presigned("media/page.html", expires, signature, changed)
+
+
 def test_presigned_expiry_bounds(store: ObjectStore) -> None:
     with pytest.raises(ValueError):
         store.presigned_get_object("k", expires=timedelta(days=8))
