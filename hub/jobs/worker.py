@@ -198,6 +198,11 @@ class TranslationWorker:
         key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
         try:
             with self.runtime.write() as session:
+                # The story row is locked first, as kill and withhold lock it before our
+                # job row and every writer before the feed lock: whether the embargo is
+                # still to be announced is decided under that lock, once.
+                story = stories.story_by_id(session, job.story_id, for_update=True)
+                assert story is not None
                 if not jobs.finish(
                     session,
                     job.id,
@@ -220,8 +225,6 @@ class TranslationWorker:
                         created_at=now,
                     )
                 )
-                story = session.get(Story, job.story_id)
-                assert story is not None
                 feed_repo.append_entries(session, story, job.version, [job.target_lang], story.pub_status, now=now)
         except IntegrityError:
             log.info("job %d: translation exists already (reclaimed job); nothing to add", job.id)
