@@ -270,8 +270,13 @@ class _Heartbeat:
         while not self.stop.wait(interval):
             try:
                 with self.worker.runtime.write() as session:
-                    until = self.worker.runtime.clock() + self.worker.lease
-                    jobs.extend_leases(session, self.worker.owner, self.job_ids, until=until)
+                    jobs.extend_leases(
+                        session,
+                        self.worker.owner,
+                        self.job_ids,
+                        lease=self.worker.lease,
+                        now=self.worker.runtime.clock(),
+                    )
             except Exception:
                 log.exception("could not extend leases")
 

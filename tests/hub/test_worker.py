@@ -4,15 +4,18 @@ blocked jobs that unblock themselves, poison stories."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from hub.jobs.worker import TranslationWorker, build_engine
+from hub.jobs.worker import TranslationWorker, _Heartbeat, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
+from hub.runtime import HubRuntime
 from tests.fixtures.hub import HubHarness, make_settings, story
 from translation.packages import install_archive
 
@@ -257,3 +260,35 @@ def test_translation_finished_after_an_unannounced_embargo_is_seen_once(
         seen = [(e["storyId"], e["version"]) for e in feed(hub, reader, lang)]
         assert seen == [(pushed["id"], 1)], lang
         assert [(e["storyId"], e["version"]) for e in feed(hub, key, lang)] == [(pushed["id"], 1)], lang
+
+
+def test_worker_with_a_skewed_clock_cannot_reclaim_a_live_lease(
+    postgres_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
+    """Leases are measured by the database's clock: a worker on a host whose clock runs an
+    hour ahead cannot take jobs whose lease another worker holds and keeps extending, and
+    still takes them once that worker stops extending and the lease really expires."""
+    settings = make_settings(
+        tmp_path / "data", postgres_url, embedded_worker=False, models_dir=installed_models_dir, worker_lease_seconds=1
+    )
+    with HubHarness.start(settings) as hub:
+        key = hub.agency("azertac")
+        assert hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).status_code == 201
+        skewed_runtime = HubRuntime.from_settings(settings, store=hub.runtime.store)
+        skewed_runtime.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+        engine = build_engine(settings)
+        try:
+            holder = TranslationWorker(hub.runtime, engine, name="holder")
+            skewed = TranslationWorker(skewed_runtime, engine, name="skewed")
+            held = [c.job.id for c in holder.claim()]
+            assert len(held) == len(TARGETS)
+            with _Heartbeat(holder, held):
+                deadline = time.monotonic() + 3 * holder.lease.total_seconds()
+                while time.monotonic() < deadline:  # three lease periods, each renewed in time
+                    assert skewed.claim() == []
+                    time.sleep(0.1)
+            time.sleep(holder.lease.total_seconds() + 0.5)
+            assert sorted(c.job.id for c in skewed.claim()) == sorted(held)
+        finally:
+            engine.close()
+            skewed_runtime.close()
