@@ -13,9 +13,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
+from hub.feed import repository as feed_repo
 from hub.jobs.worker import TranslationWorker, _Heartbeat, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
 from hub.runtime import HubRuntime
+from hub.stories import repository as stories
+from hub.stories.service import write_document
+from storage.layout import story_key
 from tests.fixtures.hub import HubHarness, make_settings, story
 from translation.packages import install_archive
 
@@ -292,3 +296,52 @@ def test_worker_with_a_skewed_clock_cannot_reclaim_a_live_lease(
         finally:
             engine.close()
             skewed_runtime.close()
+
+
+def test_translation_that_exists_already_ends_its_job_done_and_is_kept(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
+    """The worker's insert of a translation hits the unique constraint for real (one was
+    published, with its feed entry and object, while this batch was being translated):
+    the job ends done at once instead of staying running until its lease expires, and
+    the existing translation, its object and its single feed entry are kept."""
+    hub = translating_hub
+    key = hub.agency("azertac")
+    reader = hub.agency("trt", scopes="pull", partner=True)
+    pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
+    batch = worker.claim()
+    assert len(batch) == len(TARGETS)
+
+    with hub.runtime.write() as session:  # someone else publishes the Turkish version first
+        original = stories.language_version(session, pushed["id"], 1, "az")
+        assert original is not None
+        first = original.document | {"language": "tr", "headline": "Önce yayımlanan"}
+        object_key = story_key("azertac", pushed["id"], 1, "tr")
+        write_document(hub.runtime, object_key, first)
+        session.add(
+            LanguageVersion(
+                story_id=pushed["id"],
+                version=1,
+                language="tr",
+                is_original=False,
+                object_key=object_key,
+                document=first,
+                created_at=hub.runtime.clock(),
+            )
+        )
+        story_row = stories.story_by_id(session, pushed["id"])
+        assert story_row is not None
+        feed_repo.append_entries(session, story_row, 1, ["tr"], "usable", now=hub.runtime.clock())
+
+    worker.process(batch)
+
+    with hub.runtime.read() as session:
+        jobs = {j.target_lang: j for j in session.scalars(select(TranslationJob))}
+        kept = stories.language_version(session, pushed["id"], 1, "tr")
+    assert {lang: j.status for lang, j in jobs.items()} == dict.fromkeys(TARGETS, "done")
+    assert jobs["tr"].reason == "the translation existed already; kept it" and jobs["tr"].lease_owner is None
+    assert kept is not None and kept.document == first
+    with hub.runtime.store.get_object(object_key) as stream:
+        assert json.loads(stream.read()) == first
+    assert [e["item"]["headline"] for e in feed(hub, reader, "tr")] == ["Önce yayımlanan"]
+    assert len(feed(hub, reader, "ru")) == 1
