@@ -192,3 +192,31 @@ def test_translate_html_file_and_unsupported_target(cli, synthetic_archives, tmp
     assert list(out) == ["en"]
     assert out["en"].startswith("<p>") and out["en"].count("<p>") == 2 and "<i>" in out["en"]
     assert "translate-en_ru" in result.stderr
+
+
+def test_translate_uses_the_workers_decoding_lengths(
+    cli, synthetic_archives, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ulak translate` builds the worker's engine, so the decoding lengths set for the
+    worker (ULAK_TRANSLATION_MIN/MAX_DECODING_LENGTH) bound the command's output too."""
+    assert cli("models", "install", str(synthetic_archives["translate-tr_en"])).exit_code == 0
+    text = "Cumhurbaşkanı Ankara'da uzun bir toplantı düzenledi ve ekonomi hakkında konuştu."
+
+    def translated(*, min_length: int, max_length: int) -> str:
+        monkeypatch.setenv("ULAK_TRANSLATION_MIN_DECODING_LENGTH", str(min_length))
+        monkeypatch.setenv("ULAK_TRANSLATION_MAX_DECODING_LENGTH", str(max_length))
+        result = cli("translate", "--source", "tr", "--target", "en", "--no-memory", "-", input=text)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["en"]
+
+    # The synthetic model stops after a few tokens unless made to go on: at least 30
+    # tokens, then either cut at 30 or left to run.
+    free = translated(min_length=1, max_length=256)
+    cut = translated(min_length=30, max_length=30)
+    uncut = translated(min_length=30, max_length=256)
+    assert len(free) < len(cut) < len(uncut)
+    assert uncut.startswith(cut)
+    # --no-memory still keeps the command away from the memory the worker shares.
+    assert not (tmp_path / "data" / "translation-memory.sqlite3").exists()
+    remembered = cli("translate", "--source", "tr", "--target", "en", "-", input=text)
+    assert remembered.exit_code == 0 and (tmp_path / "data" / "translation-memory.sqlite3").exists()
