@@ -9,11 +9,13 @@ database write lock (BEGIN IMMEDIATE) already serialises writers; on PostgreSQL 
 transaction-scoped advisory lock does it. Writers hold it only for the final insert
 and commit, so pushes still run concurrently up to that point.
 
-Lock order: a writer locks the story rows it changes first and takes the feed lock
-last, never the other way round (a transaction holding the feed lock waits for no row
-lock), so the two cannot deadlock. An embargo release is claimed on the story row
-(``embargo_released_at`` set while its lock is held), so however many feed readers and
-workers find it due at once, exactly one of them announces it.
+Lock order: a writer locks the row of every story it announces (push, worker, kill,
+withhold and embargo release all select it FOR UPDATE) before it takes the feed lock,
+never the other way round, so a transaction holding the feed lock waits for no story
+row (not even for the key-share lock its entries' foreign key takes) and the two locks
+cannot deadlock. An embargo release is claimed on that row (``embargo_released_at``
+set under its lock), so however many feed readers and workers find a story due at
+once, exactly one of them announces it.
 """
 
 from __future__ import annotations
