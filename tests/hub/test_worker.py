@@ -4,6 +4,7 @@ blocked jobs that unblock themselves, poison stories."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from hub.feed import repository as feed_repo
 from hub.jobs.worker import TranslationWorker, _Heartbeat, build_engine
@@ -345,3 +347,50 @@ def test_translation_that_exists_already_ends_its_job_done_and_is_kept(
         assert json.loads(stream.read()) == first
     assert [e["item"]["headline"] for e in feed(hub, reader, "tr")] == ["Önce yayımlanan"]
     assert len(feed(hub, reader, "ru")) == 1
+
+
+def test_kill_while_a_translation_is_being_published_neither_deadlocks_nor_publishes(
+    postgres_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
+    """A kill holds the story row while the worker publishes: the worker waits for the
+    story before it touches its job (the order kill takes them in), so neither side is
+    chosen as a deadlock victim; the kill wins, the jobs end canceled, nothing is
+    published."""
+    settings = make_settings(tmp_path / "data", postgres_url, embedded_worker=False, models_dir=installed_models_dir)
+    with HubHarness.start(settings) as hub:
+        key = hub.agency("azertac")
+        reader = hub.agency("trt", scopes="pull", partner=True)
+        pushed = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).json()
+        engine = build_engine(settings)
+        try:
+            worker = TranslationWorker(hub.runtime, engine, name="publisher")
+            batch = worker.claim()
+            assert len(batch) == len(TARGETS)
+            story_locked = threading.Event()
+
+            def hold_the_story(session: object, story: object, now: object) -> None:
+                story_locked.set()
+                time.sleep(1.5)  # the worker translates and starts publishing meanwhile
+
+            hub.runtime.on_status_changed.insert(0, hold_the_story)  # before the jobs are canceled
+            errors: list[DBAPIError] = []
+
+            def publish() -> None:
+                story_locked.wait(10)
+                try:
+                    worker.process(batch)
+                except DBAPIError as exc:  # chosen as a deadlock victim: reported below
+                    errors.append(exc)
+
+            publisher = threading.Thread(target=publish)
+            publisher.start()
+            killed = hub.client.post(f"/v1/stories/{pushed['id']}/kill", headers=hub.auth(key))
+            publisher.join(30)
+        finally:
+            engine.close()
+        assert killed.status_code == 200, killed.text
+        assert errors == []
+        with hub.runtime.read() as session:
+            assert set(session.scalars(select(TranslationJob.status))) == {"canceled"}
+            assert session.scalar(select(func.count()).select_from(LanguageVersion)) == 1
+        assert [e["pubStatus"] for e in feed(hub, reader, "az")] == ["usable", "canceled"]
