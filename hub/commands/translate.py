@@ -1,7 +1,8 @@
 """`ulak translate`: translate a file or stdin into one or more languages and print JSON.
 
-For operators checking an installed model; uses the same engine, settings and translation
-memory as the worker.
+For operators checking an installed model; the engine is the worker's (``build_engine``:
+same settings, decoding lengths and translation memory), so what it prints is what the
+worker would publish.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Annotated
 import typer
 
 from hub.config import Settings
-from translation import Document, Field, TranslationEngine
+from hub.jobs.worker import build_engine
+from translation import Document, Field
 
 
 def translate(
@@ -26,16 +28,10 @@ def translate(
 ) -> None:
     """Translate FILE (or stdin) and print {"<target>": "<translation>", …} as JSON."""
     settings = Settings()
+    if not memory:
+        settings = settings.model_copy(update={"translation_memory": False})
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    engine = TranslationEngine(
-        settings.resolved_models_dir,
-        memory_path=settings.translation_memory_path if memory else None,
-        beam_size=settings.translation_beam_size,
-        threads=settings.translation_threads,
-        compute_type=settings.translation_compute_type,
-        max_loaded_models=settings.translation_max_loaded_models,
-    )
-    with engine:
+    with build_engine(settings) as engine:
         [results] = engine.translate_documents([Document(source, tuple(target), [Field(text, html=html)])])
     output = {lang: r.texts[0] for lang, r in results.items() if r.texts is not None}
     typer.echo(json.dumps(output, ensure_ascii=False, indent=2))

@@ -8,6 +8,14 @@ in which numbers are handed out the order in which they become visible. On SQLit
 database write lock (BEGIN IMMEDIATE) already serialises writers; on PostgreSQL a
 transaction-scoped advisory lock does it. Writers hold it only for the final insert
 and commit, so pushes still run concurrently up to that point.
+
+Lock order: a writer locks the row of every story it announces (push, worker, kill,
+withhold and embargo release all select it FOR UPDATE) before it takes the feed lock,
+never the other way round, so a transaction holding the feed lock waits for no story
+row (not even for the key-share lock its entries' foreign key takes) and the two locks
+cannot deadlock. An embargo release is claimed on that row (``embargo_released_at``
+set under its lock), so however many feed readers and workers find a story due at
+once, exactly one of them announces it.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.models import FeedEntry, LanguageVersion, Story
 
@@ -55,8 +64,9 @@ def append_entries(
     when the embargo is released. Call this last in a transaction."""
     embargoed = story.embargoed_until is not None and story.embargoed_until > now
     if not embargoed and story.embargoed_until is not None and story.embargo_released_at is None:
-        # The embargo passed but nobody has announced it yet: do it now, or the release
-        # would later announce these languages a second time.
+        # The embargo passed but nobody had announced it when the story was read: do it
+        # now (unless someone just did), or the release would later announce these
+        # languages a second time.
         skip = languages if version == story.current_version else ()
         release_embargo(session, story, now=now, skip=skip)
     take_feed_lock(session)
@@ -77,15 +87,45 @@ def append_entries(
     return entries
 
 
+def _due(now: datetime) -> Any:
+    return and_(Story.embargo_released_at.is_(None), Story.embargoed_until <= now)
+
+
 def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
-    query = select(Story.id).where(Story.embargo_released_at.is_(None), Story.embargoed_until <= now).limit(500)
+    return list(session.scalars(select(Story.id).where(_due(now)).limit(500)))
+
+
+def lock_due_embargoes(session: Session, now: datetime) -> list[Story]:
+    """The stories whose embargo is due, locked (PostgreSQL), in id order. Rows another
+    transaction holds are skipped: it is releasing them (or pushing a new version,
+    which announces them too)."""
+    query = select(Story).where(_due(now)).order_by(Story.id).limit(500)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     return list(session.scalars(query))
 
 
-def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequence[str] = ()) -> None:
+def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequence[str] = ()) -> bool:
     """The embargo has passed: announce the current version, in every language it has
     (but ``skip``, about to be announced anyway), to everyone but the owner (who has
-    seen it all along)."""
+    seen it all along). False, announcing nothing, if another transaction released it
+    first.
+
+    The release is claimed with a conditional UPDATE: on PostgreSQL it waits for any
+    transaction holding the story row and then re-checks ``embargo_released_at``, so of
+    concurrent callers exactly one gets the row (on SQLite writers are serialised
+    anyway). The claim takes the row lock before the feed lock (see the module
+    docstring)."""
+    claimed = session.execute(
+        update(Story)
+        .where(Story.id == story.id, Story.embargo_released_at.is_(None))
+        .values(embargo_released_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(story, ["embargo_released_at"])
+        return False
+    set_committed_value(story, "embargo_released_at", now)
     languages = session.scalars(
         select(LanguageVersion.language).where(
             LanguageVersion.story_id == story.id, LanguageVersion.version == story.current_version
@@ -105,8 +145,8 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
         for lang in languages
         if lang not in skip
     )
-    story.embargo_released_at = now
     session.flush()
+    return True
 
 
 def page(

@@ -11,7 +11,7 @@ from hub.config import SUPPORTED_LANGUAGES
 from hub.errors import InvalidRequest, NotFound
 from hub.feed import repository as repo
 from hub.feed.cursor import decode_cursor, encode_cursor
-from hub.models import Agency, Story
+from hub.models import Agency
 from hub.runtime import HubRuntime
 from hub.stories.ninjs import present
 
@@ -20,19 +20,16 @@ MAX_PAGE = 1000
 
 def release_due_embargoes(runtime: HubRuntime) -> int:
     """Announce stories whose embargo has passed. Cheap when none is due (an indexed
-    read), so feed reads call it instead of relying on a scheduler being up."""
+    read), so feed reads call it instead of relying on a scheduler being up. Many
+    readers may find the same story due at once: each locks what it releases before it
+    takes the feed lock, and only the first to claim a story announces it."""
     now = runtime.clock()
     with runtime.read() as session:
         if not repo.due_embargo_story_ids(session, now):
             return 0
-    released = 0
     with runtime.write() as session:
-        for story_id in repo.due_embargo_story_ids(session, now):
-            story = session.get(Story, story_id)
-            if story is not None and story.embargo_released_at is None:
-                repo.release_embargo(session, story, now=now)
-                released += 1
-    return released
+        due = repo.lock_due_embargoes(session, now)
+        return sum(repo.release_embargo(session, story, now=now) for story in due)
 
 
 def read_feed(

@@ -6,6 +6,9 @@ jobs at once; on SQLite the write transaction (BEGIN IMMEDIATE) makes the
 select-then-update atomic. Completing: a job is finished only by the lease holder of
 a still-running job, and one translation per (story, version, language) is a unique
 constraint, so a reclaimed job can never produce a second result.
+
+Leases are measured by the database's clock (``lease_clock``), not the worker host's:
+workers on machines whose clocks disagree still agree on whose lease has expired.
 """
 
 from __future__ import annotations
@@ -52,11 +55,25 @@ def cancel_open(
     return result.rowcount or 0
 
 
+def lease_clock(session: Session, now: datetime) -> datetime:
+    """The time leases are set and compared by. On PostgreSQL the server's ``now()``
+    (the transaction's start, read once per transaction): a worker host whose clock runs
+    an hour ahead must not see every other worker's lease as expired. SQLite is a file
+    on this machine, so the process clock (``now``) is the database's clock there."""
+    if session.get_bind().dialect.name == "postgresql":
+        server_now = session.scalar(select(func.now()))
+        assert server_now is not None
+        return server_now
+    return now
+
+
 def claim(session: Session, owner: str, *, limit: int, lease: timedelta, now: datetime) -> list[TranslationJob]:
-    """Take up to ``limit`` jobs that are due, or whose holder's lease has expired."""
+    """Take up to ``limit`` jobs that are due, or whose holder's lease has expired by
+    the database's clock."""
+    lease_now = lease_clock(session, now)
     due = or_(
         (TranslationJob.status == "pending") & (TranslationJob.available_at <= now),
-        (TranslationJob.status == "running") & (TranslationJob.lease_expires_at < now),
+        (TranslationJob.status == "running") & (TranslationJob.lease_expires_at < lease_now),
     )
     query = select(TranslationJob).where(due).order_by(TranslationJob.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -65,21 +82,22 @@ def claim(session: Session, owner: str, *, limit: int, lease: timedelta, now: da
     for job in jobs:
         job.status = "running"
         job.lease_owner = owner
-        job.lease_expires_at = now + lease
+        job.lease_expires_at = lease_now + lease
         job.attempts += 1
         job.updated_at = now
     session.flush()
     return jobs
 
 
-def extend_leases(session: Session, owner: str, job_ids: Sequence[int], *, until: datetime) -> None:
+def extend_leases(session: Session, owner: str, job_ids: Sequence[int], *, lease: timedelta, now: datetime) -> None:
+    """Renew ``owner``'s leases on ``job_ids`` for ``lease`` from now, by the database's clock."""
     if job_ids:
         session.execute(
             update(TranslationJob)
             .where(
                 TranslationJob.id.in_(job_ids), TranslationJob.lease_owner == owner, TranslationJob.status == "running"
             )
-            .values(lease_expires_at=until)
+            .values(lease_expires_at=lease_clock(session, now) + lease)
         )
 
 

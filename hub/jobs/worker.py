@@ -22,8 +22,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from hub.config import Settings
 from hub.feed import repository as feed_repo
 from hub.jobs import repository as jobs
@@ -196,36 +194,42 @@ class TranslationWorker:
             version_created=now,
         )
         key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
-        try:
-            with self.runtime.write() as session:
-                if not jobs.finish(
-                    session,
-                    job.id,
-                    self.owner,
-                    status="done",
-                    now=now,
-                    reason=None,
-                    model=describe_models(result.models),
-                ):
-                    return  # canceled (kill, newer version) or reclaimed meanwhile: drop it
+        with self.runtime.write() as session:
+            # The story row is locked first, as kill and withhold lock it before our job
+            # row and every writer before the feed lock: whether the embargo is still to
+            # be announced is decided under that lock, once.
+            story = stories.story_by_id(session, job.story_id, for_update=True)
+            assert story is not None
+            translation = LanguageVersion(
+                story_id=job.story_id,
+                version=job.version,
+                language=job.target_lang,
+                is_original=False,
+                object_key=key,
+                document=document,
+                created_at=now,
+            )
+            # A translation is written with its feed entry in one transaction, so one that
+            # exists already was announced by whoever wrote it. The job is done all the
+            # same (a rollback here would leave it running until its lease expired and
+            # then fail it as crashed); storing or announcing ours too would overwrite
+            # the object the existing row serves and repeat its feed entry.
+            published = stories.add_translation(session, translation)
+            outcome = (
+                {"reason": None, "model": describe_models(result.models)}
+                if published
+                else {"reason": "the translation existed already; kept it"}
+            )
+            if not jobs.finish(session, job.id, self.owner, status="done", now=now, **outcome):
+                session.rollback()  # canceled (kill, newer version) or reclaimed meanwhile: drop it
+                return
+            if published:
+                # The object goes in before the transaction that makes the row visible
+                # commits, as for pushes (hub.stories.service._push_once).
                 write_document(self.runtime, key, document)
-                session.add(
-                    LanguageVersion(
-                        story_id=job.story_id,
-                        version=job.version,
-                        language=job.target_lang,
-                        is_original=False,
-                        object_key=key,
-                        document=document,
-                        created_at=now,
-                    )
-                )
-                story = session.get(Story, job.story_id)
-                assert story is not None
                 feed_repo.append_entries(session, story, job.version, [job.target_lang], story.pub_status, now=now)
-        except IntegrityError:
-            log.info("job %d: translation exists already (reclaimed job); nothing to add", job.id)
-            return
+        if not published:
+            log.info("job %d: the translation exists already; kept it, nothing to add", job.id)
         if self.metrics is not None:
             self.metrics.jobs_finished.labels(status="done").inc()
 
@@ -267,8 +271,13 @@ class _Heartbeat:
         while not self.stop.wait(interval):
             try:
                 with self.worker.runtime.write() as session:
-                    until = self.worker.runtime.clock() + self.worker.lease
-                    jobs.extend_leases(session, self.worker.owner, self.job_ids, until=until)
+                    jobs.extend_leases(
+                        session,
+                        self.worker.owner,
+                        self.job_ids,
+                        lease=self.worker.lease,
+                        now=self.worker.runtime.clock(),
+                    )
             except Exception:
                 log.exception("could not extend leases")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.models import Agency, LanguageVersion, Story, StoryVersion
@@ -44,6 +45,18 @@ def language_version(session: Session, story_id: str, version: int, language: st
             LanguageVersion.language == language,
         )
     )
+
+
+def add_translation(session: Session, translation: LanguageVersion) -> bool:
+    """Insert ``translation`` unless its story, version and language has one already
+    (False then). The insert runs in a savepoint, so the caller's transaction stays
+    usable either way."""
+    try:
+        with session.begin_nested():
+            session.add(translation)
+    except IntegrityError:
+        return False
+    return True
 
 
 def languages(session: Session, story_id: str, version: int) -> list[str]:

@@ -51,11 +51,21 @@ def list_versions(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Ver
 
 @router.post("/{story_id}/kill", response_model=StatusChanged, summary="Kill a story (pubStatus canceled)")
 def kill_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
+    """Kill the story: pubStatus becomes `canceled` and every language of its current
+    version gets a feed entry saying so; open translation jobs are canceled. Owner or
+    admin only. Idempotent: killing a killed story answers 200 with its current state
+    and adds nothing to the feed, so a kill can be retried safely. A killed story
+    takes no new versions."""
     story = service.change_status(runtime, caller, story_id, "canceled")
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)
 
 
 @router.post("/{story_id}/withhold", response_model=StatusChanged, summary="Withhold a story")
 def withhold_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
+    """Withhold the story: pubStatus becomes `withheld` and every language of its
+    current version gets a feed entry saying so; open translation jobs are canceled, and
+    a new version makes it usable again. Owner or admin only. Idempotent: withholding a withheld story answers 200 with its
+    current state and adds nothing to the feed. A killed story cannot be withheld
+    (409 conflict)."""
     story = service.change_status(runtime, caller, story_id, "withheld")
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)

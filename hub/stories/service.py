@@ -200,11 +200,16 @@ def list_versions(runtime: HubRuntime, caller: Principal, story_id: str) -> Vers
 
 def change_status(runtime: HubRuntime, caller: Principal, story_id: str, pub_status: str) -> Story:
     """Kill (canceled) or withhold a story: owner or admin only; every language version
-    of the current version gets a feed entry saying so."""
+    of the current version gets a feed entry saying so. Idempotent: asking for the
+    status the story has already changes nothing and announces nothing (a retried kill
+    must not put a second kill in every partner's feed); a killed story cannot be
+    withheld (Conflict)."""
     with runtime.write() as session:
         story = visible_story(session, caller, story_id, runtime, for_update=True)
         if story.agency_id != caller.agency_id and not caller.is_admin:
             raise Forbidden(f"story {story_id!r} belongs to another agency; only its owner or an admin may change it")
+        if story.pub_status == pub_status:
+            return story
         if story.pub_status == "canceled":
             raise Conflict(f"story {story_id!r} was killed already")
         now = runtime.clock()

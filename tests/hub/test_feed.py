@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.fixtures.hub import HubHarness, LiveServer, story
+from hub.models import FeedEntry, LanguageVersion
+from tests.fixtures.hub import HubHarness, LiveServer, make_settings, story
 
 
 def drain(
@@ -114,3 +118,67 @@ def test_concurrent_writers_reader_sees_every_entry_exactly_once(hub: HubHarness
     assert errors == []
     assert len(seen) == writers * per_writer
     assert len(set(seen)) == len(seen)
+
+
+def read_at_once(url: str, keys: list[str], path: str) -> list[int]:
+    """GET ``path`` once per key, all threads released at the same instant; the statuses."""
+    start = threading.Barrier(len(keys))
+    statuses: list[int] = []
+
+    def read(key: str) -> None:
+        with httpx.Client(base_url=url, headers=HubHarness.auth(key), timeout=60) as client:
+            start.wait()
+            statuses.append(client.get(path).status_code)
+
+    threads = [threading.Thread(target=read, args=(key,)) for key in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return statuses
+
+
+def test_concurrent_readers_release_an_embargo_exactly_once(database_url: str, tmp_path: Path) -> None:
+    """The moment an embargo passes, eight partners read the feed at once over real HTTP:
+    each language of the story is announced to them once, not once per reader (on
+    PostgreSQL the readers really run in parallel; SQLite serialises them)."""
+    trials, readers = 10, 8
+    now = datetime.now(UTC)
+    clock = [now]
+    settings = make_settings(tmp_path / "data", database_url, embedded_worker=False)
+    with HubHarness.start(settings) as hub, LiveServer(hub.app) as server:
+        hub.runtime.clock = lambda: clock[0]
+        owner = hub.agency("azertac")
+        keys = [hub.agency(f"partner{i}", scopes="pull", partner=True) for i in range(readers)]
+        for trial in range(trials):
+            until = clock[0] + timedelta(minutes=5)
+            pushed = hub.client.post(
+                "/v1/stories", json=story(f"az-{trial}", embargoedUntil=until.isoformat()), headers=hub.auth(owner)
+            ).json()
+            with hub.runtime.write() as session:  # a second language, as if translated already
+                original = session.scalars(
+                    select(LanguageVersion).where(LanguageVersion.story_id == pushed["id"])
+                ).one()
+                session.add(
+                    LanguageVersion(
+                        story_id=pushed["id"],
+                        version=1,
+                        language="tr",
+                        is_original=False,
+                        object_key=original.object_key,
+                        document=original.document | {"language": "tr"},
+                        created_at=clock[0],
+                    )
+                )
+            clock[0] = until + timedelta(seconds=1)
+            statuses = read_at_once(server.url, keys, "/v1/feed?lang=az")
+            assert statuses == [200] * readers, f"trial {trial}"
+            with hub.runtime.read() as session:
+                releases = session.scalars(
+                    select(FeedEntry.language).where(
+                        FeedEntry.story_id == pushed["id"], FeedEntry.except_agency_id.is_not(None)
+                    )
+                ).all()
+            assert sorted(releases) == ["az", "tr"], f"trial {trial}"
+            seen = [e["storyId"] for e in drain(hub, keys[0], "tr")[0] if e["storyId"] == pushed["id"]]
+            assert seen == [pushed["id"]], f"trial {trial}"

@@ -117,7 +117,33 @@ def test_withheld_story_is_usable_again_after_a_new_version_killed_one_is_not(hu
     hub.client.post(f"/v1/stories/{pushed['id']}/kill", headers=hub.auth(key))
     refused = hub.client.post("/v1/stories", json=story("az-1", body="Başqa mətn."), headers=hub.auth(key))
     assert refused.status_code == 409 and refused.json()["error"] == "conflict"
-    assert hub.client.post(f"/v1/stories/{pushed['id']}/kill", headers=hub.auth(key)).status_code == 409
+    assert hub.client.post(f"/v1/stories/{pushed['id']}/withhold", headers=hub.auth(key)).status_code == 409
+
+
+@pytest.mark.parametrize("action,status", [("kill", "canceled"), ("withhold", "withheld")])
+def test_repeated_kill_or_withhold_changes_nothing(hub: HubHarness, action: str, status: str) -> None:
+    """A retried kill or withhold answers 200 with the current state and adds no second
+    announcement to the feed."""
+    key = hub.agency("azertac")
+    reader = hub.agency("trt", scopes="pull", partner=True)
+    pushed = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).json()
+    for _ in range(3):
+        response = hub.client.post(f"/v1/stories/{pushed['id']}/{action}", headers=hub.auth(key))
+        assert response.status_code == 200
+        assert response.json() == {"id": pushed["id"], "version": 1, "pubStatus": status}
+    entries = hub.client.get("/v1/feed?lang=az", headers=hub.auth(reader)).json()["entries"]
+    assert [(e["version"], e["pubStatus"]) for e in entries] == [(1, "usable"), (1, status)]
+
+
+def test_withheld_story_can_still_be_killed_once(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    pushed = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).json()
+    for action in ("withhold", "withhold", "kill", "kill"):
+        assert hub.client.post(f"/v1/stories/{pushed['id']}/{action}", headers=hub.auth(key)).status_code == 200
+    refused = hub.client.post(f"/v1/stories/{pushed['id']}/withhold", headers=hub.auth(key))
+    assert refused.status_code == 409 and refused.json()["error"] == "conflict"
+    entries = hub.client.get("/v1/feed?lang=az", headers=hub.auth(key)).json()["entries"]
+    assert [e["pubStatus"] for e in entries] == ["usable", "withheld", "canceled"]
 
 
 def test_only_owner_or_admin_may_kill(hub: HubHarness) -> None:

@@ -4,15 +4,24 @@ blocked jobs that unblock themselves, poison stories."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
-from hub.jobs.worker import TranslationWorker, build_engine
+from hub.feed import repository as feed_repo
+from hub.jobs.worker import TranslationWorker, _Heartbeat, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
+from hub.runtime import HubRuntime
+from hub.stories import repository as stories
+from hub.stories.service import write_document
+from storage.layout import story_key
 from tests.fixtures.hub import HubHarness, make_settings, story
 from translation import TranslationEngine
 from translation.packages import install_archive
@@ -290,3 +299,131 @@ def test_replaced_model_is_used_at_once_and_its_predecessor_is_never_remembered(
 
         bodies = [e["item"]["bodies"][0]["value"] for e in feed(hub, key, "en")]
     assert bodies == alone
+
+
+def test_worker_with_a_skewed_clock_cannot_reclaim_a_live_lease(
+    postgres_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
+    """Leases are measured by the database's clock: a worker on a host whose clock runs an
+    hour ahead cannot take jobs whose lease another worker holds and keeps extending, and
+    still takes them once that worker stops extending and the lease really expires."""
+    settings = make_settings(
+        tmp_path / "data", postgres_url, embedded_worker=False, models_dir=installed_models_dir, worker_lease_seconds=1
+    )
+    with HubHarness.start(settings) as hub:
+        key = hub.agency("azertac")
+        assert hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).status_code == 201
+        skewed_runtime = HubRuntime.from_settings(settings, store=hub.runtime.store)
+        skewed_runtime.clock = lambda: datetime.now(UTC) + timedelta(hours=1)
+        engine = build_engine(settings)
+        try:
+            holder = TranslationWorker(hub.runtime, engine, name="holder")
+            skewed = TranslationWorker(skewed_runtime, engine, name="skewed")
+            held = [c.job.id for c in holder.claim()]
+            assert len(held) == len(TARGETS)
+            with _Heartbeat(holder, held):
+                deadline = time.monotonic() + 3 * holder.lease.total_seconds()
+                while time.monotonic() < deadline:  # three lease periods, each renewed in time
+                    assert skewed.claim() == []
+                    time.sleep(0.1)
+            time.sleep(holder.lease.total_seconds() + 0.5)
+            assert sorted(c.job.id for c in skewed.claim()) == sorted(held)
+        finally:
+            engine.close()
+            skewed_runtime.close()
+
+
+def test_translation_that_exists_already_ends_its_job_done_and_is_kept(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
+    """The worker's insert of a translation hits the unique constraint for real (one was
+    published, with its feed entry and object, while this batch was being translated):
+    the job ends done at once instead of staying running until its lease expires, and
+    the existing translation, its object and its single feed entry are kept."""
+    hub = translating_hub
+    key = hub.agency("azertac")
+    reader = hub.agency("trt", scopes="pull", partner=True)
+    pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
+    batch = worker.claim()
+    assert len(batch) == len(TARGETS)
+
+    with hub.runtime.write() as session:  # someone else publishes the Turkish version first
+        original = stories.language_version(session, pushed["id"], 1, "az")
+        assert original is not None
+        first = original.document | {"language": "tr", "headline": "Önce yayımlanan"}
+        object_key = story_key("azertac", pushed["id"], 1, "tr")
+        write_document(hub.runtime, object_key, first)
+        session.add(
+            LanguageVersion(
+                story_id=pushed["id"],
+                version=1,
+                language="tr",
+                is_original=False,
+                object_key=object_key,
+                document=first,
+                created_at=hub.runtime.clock(),
+            )
+        )
+        story_row = stories.story_by_id(session, pushed["id"])
+        assert story_row is not None
+        feed_repo.append_entries(session, story_row, 1, ["tr"], "usable", now=hub.runtime.clock())
+
+    worker.process(batch)
+
+    with hub.runtime.read() as session:
+        jobs = {j.target_lang: j for j in session.scalars(select(TranslationJob))}
+        kept = stories.language_version(session, pushed["id"], 1, "tr")
+    assert {lang: j.status for lang, j in jobs.items()} == dict.fromkeys(TARGETS, "done")
+    assert jobs["tr"].reason == "the translation existed already; kept it" and jobs["tr"].lease_owner is None
+    assert kept is not None and kept.document == first
+    with hub.runtime.store.get_object(object_key) as stream:
+        assert json.loads(stream.read()) == first
+    assert [e["item"]["headline"] for e in feed(hub, reader, "tr")] == ["Önce yayımlanan"]
+    assert len(feed(hub, reader, "ru")) == 1
+
+
+def test_kill_while_a_translation_is_being_published_neither_deadlocks_nor_publishes(
+    postgres_url: str, tmp_path: Path, installed_models_dir: Path
+) -> None:
+    """A kill holds the story row while the worker publishes: the worker waits for the
+    story before it touches its job (the order kill takes them in), so neither side is
+    chosen as a deadlock victim; the kill wins, the jobs end canceled, nothing is
+    published."""
+    settings = make_settings(tmp_path / "data", postgres_url, embedded_worker=False, models_dir=installed_models_dir)
+    with HubHarness.start(settings) as hub:
+        key = hub.agency("azertac")
+        reader = hub.agency("trt", scopes="pull", partner=True)
+        pushed = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).json()
+        engine = build_engine(settings)
+        try:
+            worker = TranslationWorker(hub.runtime, engine, name="publisher")
+            batch = worker.claim()
+            assert len(batch) == len(TARGETS)
+            story_locked = threading.Event()
+
+            def hold_the_story(session: object, story: object, now: object) -> None:
+                story_locked.set()
+                time.sleep(1.5)  # the worker translates and starts publishing meanwhile
+
+            hub.runtime.on_status_changed.insert(0, hold_the_story)  # before the jobs are canceled
+            errors: list[DBAPIError] = []
+
+            def publish() -> None:
+                story_locked.wait(10)
+                try:
+                    worker.process(batch)
+                except DBAPIError as exc:  # chosen as a deadlock victim: reported below
+                    errors.append(exc)
+
+            publisher = threading.Thread(target=publish)
+            publisher.start()
+            killed = hub.client.post(f"/v1/stories/{pushed['id']}/kill", headers=hub.auth(key))
+            publisher.join(30)
+        finally:
+            engine.close()
+        assert killed.status_code == 200, killed.text
+        assert errors == []
+        with hub.runtime.read() as session:
+            assert set(session.scalars(select(TranslationJob.status))) == {"canceled"}
+            assert session.scalar(select(func.count()).select_from(LanguageVersion)) == 1
+        assert [e["pubStatus"] for e in feed(hub, reader, "az")] == ["usable", "canceled"]

@@ -216,3 +216,31 @@ def test_import_without_version_gets_one_from_the_content_and_list_shows_the_dig
     assert first["version"] == f"1.0+{first['digest'][:12]}" and changed["digest"] != first["digest"]
     table = cli("models", "list")
     assert changed["digest"][:12] in table.stdout and changed["digest"] not in table.stdout
+
+
+def test_translate_uses_the_workers_decoding_lengths(
+    cli, synthetic_archives, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`ulak translate` builds the worker's engine, so the decoding lengths set for the
+    worker (ULAK_TRANSLATION_MIN/MAX_DECODING_LENGTH) bound the command's output too."""
+    assert cli("models", "install", str(synthetic_archives["translate-tr_en"])).exit_code == 0
+    text = "Cumhurbaşkanı Ankara'da uzun bir toplantı düzenledi ve ekonomi hakkında konuştu."
+
+    def translated(*, min_length: int, max_length: int) -> str:
+        monkeypatch.setenv("ULAK_TRANSLATION_MIN_DECODING_LENGTH", str(min_length))
+        monkeypatch.setenv("ULAK_TRANSLATION_MAX_DECODING_LENGTH", str(max_length))
+        result = cli("translate", "--source", "tr", "--target", "en", "--no-memory", "-", input=text)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["en"]
+
+    # The synthetic model stops after a few tokens unless made to go on: at least 30
+    # tokens, then either cut at 30 or left to run.
+    free = translated(min_length=1, max_length=256)
+    cut = translated(min_length=30, max_length=30)
+    uncut = translated(min_length=30, max_length=256)
+    assert len(free) < len(cut) < len(uncut)
+    assert uncut.startswith(cut)
+    # --no-memory still keeps the command away from the memory the worker shares.
+    assert not (tmp_path / "data" / "translation-memory.sqlite3").exists()
+    remembered = cli("translate", "--source", "tr", "--target", "en", "-", input=text)
+    assert remembered.exit_code == 0 and (tmp_path / "data" / "translation-memory.sqlite3").exists()
