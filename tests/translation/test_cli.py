@@ -18,10 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from hub.commands import models, translate
-
-ARGOS_INDEX = Path("/work/shared/argos/index-2025-06-21.json")
-if not ARGOS_INDEX.is_file():  # the snapshot also lives next to the repo in other checkouts
-    ARGOS_INDEX = Path(__file__).resolve().parents[3] / "shared" / "argos" / "index-2025-06-21.json"
+from tests.fixtures.data import ARGOS_INDEX
 
 
 def _cli() -> typer.Typer:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures.data import NINJS_EXAMPLES
 from translation.markup import sanitize_html, segment_html
-
-NINJS_EXAMPLES = sorted(Path("/work/shared/ninjs/examples").glob("*.json"))
 
 
 class _Events(HTMLParser):
