@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from hub.config import Settings
+from hub.commands.settings import load_settings
 from translation import Document, Field, TranslationEngine
 
 
@@ -25,7 +25,7 @@ def translate(
     memory: Annotated[bool, typer.Option(help="use the translation memory under the data dir")] = True,
 ) -> None:
     """Translate FILE (or stdin) and print {"<target>": "<translation>", …} as JSON."""
-    settings = Settings()
+    settings = load_settings()
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     engine = TranslationEngine(
         settings.resolved_models_dir,

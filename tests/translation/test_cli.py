@@ -127,7 +127,8 @@ def test_install_failures_install_nothing(cli, index_server: str, tmp_path: Path
 
     for result in (unknown, missing, broken, broken_file):
         assert result.exit_code == 1
-        assert result.stderr.startswith("error:")
+        data_dir, error = result.stderr.splitlines()  # the data dir used, then one line of error
+        assert data_dir.startswith("data dir: ") and error.startswith("error:")
     assert "translate-xx_en" in unknown.stderr and "404" in missing.stderr
     assert _installed(cli) == []
     assert not [p for p in (tmp_path / "data" / "models").iterdir()]
