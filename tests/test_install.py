@@ -3,7 +3,8 @@
 The wheel is built from exactly what the Dockerfile copies into the image, installed into an
 empty virtualenv (no extras, no system site-packages) and run as an operator runs it: migrate,
 install a model, create agencies and keys, ``ulak serve`` and a separate ``ulak worker``, one
-push and one pull. A module that imports something the distribution does not declare, or
+push and one pull of the original and of the worker's translation; on PostgreSQL when the
+suite has one, as production runs, else on the embedded SQLite default. A module that imports something the distribution does not declare, or
 reads a file the wheel does not carry, fails here and not in production.
 """
 
@@ -21,11 +22,14 @@ import tomllib
 import venv
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
+from tests.fixtures.databases import PostgresTemplate, scratch_postgres_database
 from tests.fixtures.hub import free_port, story, wait_for_hub
 
 REPO = Path(__file__).resolve().parents[1]
@@ -134,56 +138,78 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env_dir / "bin"
 
 
-def _environment(data_dir: Path) -> dict[str, str]:
-    # Nothing of the developer's shell or of this checkout may stand in for the install.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("ULAK_", "PYTHON", "VIRTUAL_ENV"))}
-    return inherited | {
-        "ULAK_DATA_DIR": str(data_dir),
-        "ULAK_EMBEDDED_WORKER": "false",
-        "ULAK_TARGET_LANGUAGES": "en",
-        "ULAK_WORKER_POLL_SECONDS": "0.2",
-    }
+@pytest.fixture
+def database_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """PostgreSQL, as production runs, when the suite has one (ULAK_TEST_DATABASE_URL): an
+    empty database, so that ``ulak db upgrade`` creates the schema through the installed
+    driver. Otherwise the embedded default, SQLite in the data dir."""
+    if not os.environ.get("ULAK_TEST_DATABASE_URL"):
+        yield {}
+        return
+    template: PostgresTemplate = request.getfixturevalue("postgres_template")
+    server = make_url(template.server_url)
+    if server.drivername == "postgresql":
+        server = server.set(drivername="postgresql+psycopg")
+    with scratch_postgres_database(server.render_as_string(hide_password=False), f"ulak_install_{os.getpid()}") as url:
+        yield {"ULAK_DATABASE_URL": url}
+
+
+@dataclass
+class InstalledUlak:
+    """The installed ``ulak`` as an operator runs it; calling it runs a command, returns its stdout."""
+
+    command: Path
+    env: dict[str, str]
+    cwd: Path
+
+    def __call__(self, *args: str) -> str:
+        result = subprocess.run(
+            [self.command, *args], check=False, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, f"ulak {' '.join(args)}:\n{result.stderr[-3000:]}"
+        return result.stdout
 
 
 @pytest.fixture
-def ulak(installed: Path, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    yield installed / "ulak", _environment(tmp_path / "data")
-
-
-def _run(ulak: tuple[Path, dict[str, str]], *args: str, cwd: Path) -> str:
-    command, env = ulak
-    result = subprocess.run([command, *args], check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, f"ulak {' '.join(args)}:\n{result.stderr[-3000:]}"
-    return result.stdout
+def ulak(installed: Path, tmp_path: Path, database_env: dict[str, str]) -> InstalledUlak:
+    # Nothing of the developer's shell or of this checkout may stand in for the install.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("ULAK_", "PYTHON", "VIRTUAL_ENV"))}
+    env = (
+        inherited
+        | database_env
+        | {
+            "ULAK_DATA_DIR": str(tmp_path / "data"),
+            "ULAK_EMBEDDED_WORKER": "false",
+            "ULAK_TARGET_LANGUAGES": "en",
+            "ULAK_WORKER_POLL_SECONDS": "0.2",
+        }
+    )
+    return InstalledUlak(installed / "ulak", env, tmp_path)
 
 
 @pytest.mark.slow
 def test_a_production_install_serves_translates_and_is_pulled(
-    installed: Path, ulak: tuple[Path, dict[str, str]], tmp_path: Path, synthetic_archives: dict[str, Path]
+    ulak: InstalledUlak, tmp_path: Path, synthetic_archives: dict[str, Path]
 ) -> None:
-    where = subprocess.run(
-        [installed / "python", "-c", "import hub, storage, translation; print(hub.__file__)"],
-        env=ulak[1], cwd=tmp_path, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    assert where.stdout.startswith(str(installed.parent)), where.stdout
+    ulak("db", "upgrade")
+    ulak("models", "install", str(synthetic_archives["translate-az_en"]))
 
-    _run(ulak, "db", "upgrade", cwd=tmp_path)
-    _run(ulak, "models", "install", str(synthetic_archives["translate-az_en"]), cwd=tmp_path)
-    _run(ulak, "agencies", "create", "azertac", "--name", "AZERTAC", "--country", "AZ", cwd=tmp_path)
-    _run(ulak, "agencies", "create", "trt", "--name", "TRT", "--partner", cwd=tmp_path)
-    push_key = _run(ulak, "keys", "create", "azertac", "--scopes", "push", cwd=tmp_path).strip()
-    pull_key = _run(ulak, "keys", "create", "trt", "--scopes", "pull", cwd=tmp_path).strip()
-
-    command, env = ulak
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    logs = {name: tmp_path / f"{name}.log" for name in ("serve", "worker")}
     processes: dict[str, tuple[subprocess.Popen[bytes], Path | None]] = {}
     try:
         for name, args in (("serve", ["serve", "--port", str(port)]), ("worker", ["worker"])):
-            with logs[name].open("wb") as log:
-                process = subprocess.Popen([command, *args], env=env, cwd=tmp_path, stdout=log, stderr=log)
-            processes[f"ulak {name}"] = (process, logs[name])
+            log = tmp_path / f"{name}.log"
+            with log.open("wb") as out:
+                process = subprocess.Popen(
+                    [ulak.command, *args], env=ulak.env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT
+                )
+            processes[f"ulak {name}"] = (process, log)
+        # While the hub starts: agencies and keys, as an operator creates them.
+        ulak("agencies", "create", "azertac", "--name", "AZERTAC", "--country", "AZ")
+        ulak("agencies", "create", "trt", "--name", "TRT", "--partner")
+        push_key = ulak("keys", "create", "azertac", "--scopes", "push").strip()
+        pull_key = ulak("keys", "create", "trt", "--scopes", "pull").strip()
         wait_for_hub(url, processes, path="/readyz", timeout=60)
 
         with httpx.Client(base_url=url, timeout=10) as client:
@@ -206,7 +232,7 @@ def test_a_production_install_serves_translates_and_is_pulled(
             while not (translated := pull("en")):
                 for name, (process, log) in processes.items():
                     assert process.poll() is None, f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}"
-                assert time.monotonic() < deadline, logs["worker"].read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
                 time.sleep(0.2)
             [entry] = translated
             assert entry["storyId"] == story_id and entry["item"]["language"] == "en"
