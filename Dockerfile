@@ -13,6 +13,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin ulak \
 
 WORKDIR /opt/ulak
 # Sources only (.dockerignore keeps tests, data and virtualenvs out of the context).
+# tests/test_install.py builds the wheel from exactly these COPY lines and runs the hub from it.
 COPY pyproject.toml README.md ./
 COPY hub ./hub
 COPY storage ./storage

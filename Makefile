@@ -13,10 +13,13 @@ $(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
 .PHONY: install run test lint
 install: $(BIN)/.installed
 
-# Embedded defaults: SQLite + object store under ./ulak-data, in-process worker.
+# Embedded defaults: SQLite + object store under ./ulak-data (made absolute here), in-process
+# worker. An `ulak` command run from another folder uses that folder's ./ulak-data unless it
+# gets the same ULAK_DATA_DIR; every command prints the data dir it uses on stderr.
+ULAK_DATA_DIR ?= $(CURDIR)/ulak-data
 run: install
-	$(BIN)/ulak db upgrade
-	$(BIN)/ulak serve $(SERVE_ARGS)
+	ULAK_DATA_DIR="$(abspath $(ULAK_DATA_DIR))" $(BIN)/ulak db upgrade
+	ULAK_DATA_DIR="$(abspath $(ULAK_DATA_DIR))" $(BIN)/ulak serve $(SERVE_ARGS)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

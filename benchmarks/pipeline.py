@@ -71,11 +71,10 @@ from hub.config import Settings
 from hub.db import make_engine, make_session_factory, upgrade
 from hub.jobs.documents import fields_of
 from hub.jobs.worker import build_engine
+from tests.fixtures import synthetic_models
 from tests.fixtures.databases import scratch_postgres_database
 from tests.fixtures.hub import wait_for_hub
-from translation import Document, synthetic
-from translation.packages import install_archive, read_package
-from translation.synthetic import (
+from tests.fixtures.synthetic_models import (
     ARGOS_SIZE,
     SyntheticPackage,
     build_package,
@@ -83,6 +82,8 @@ from translation.synthetic import (
     language_token,
     train_sentencepiece,
 )
+from translation import Document
+from translation.packages import install_archive, read_package
 
 LANGS = ("az", "tr", "ru", "uz", "en")
 SOURCES = ("az", "tr", "ru", "en")
@@ -112,7 +113,7 @@ def translation_benchmark() -> Any:
 def ensure_multilingual_package(cache_dir: Path) -> Path:
     """The real-size multilingual en↔uz package (``__en__``/``__uz__`` tokens), built once."""
     # Keyed by the builder's source, so a change to the synthetic models rebuilds it.
-    builder = hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:12]
+    builder = hashlib.sha256(Path(synthetic_models.__file__).read_bytes()).hexdigest()[:12]
     installed = cache_dir / f"argos-size-multilingual-en-uz-{builder}"
     if installed.is_dir() and any(installed.iterdir()):
         return next(installed.iterdir())

@@ -39,16 +39,16 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from translation import DecodingOptions, Document, Field, TranslationEngine
-from translation.packages import read_package
-from translation.segmentation import segment_text
-from translation.synthetic import (
+from tests.fixtures.synthetic_models import (
     ARGOS_SIZE,
     SyntheticPackage,
     build_package,
     generated_sentences,
     train_sentencepiece,
 )
+from translation import DecodingOptions, Document, Field, TranslationEngine
+from translation.packages import read_package
+from translation.segmentation import segment_text
 
 LANGS = ("az", "tr", "ru", "uz", "en")
 PAIRS = [(src, "en") for src in LANGS[:-1]] + [("en", tgt) for tgt in LANGS[:-1]]

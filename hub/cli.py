@@ -13,7 +13,7 @@ from rich.table import Table
 from hub.agencies import service as agencies
 from hub.commands import models as models_commands
 from hub.commands import translate as translate_commands
-from hub.config import Settings
+from hub.commands.settings import load_settings
 from hub.db import SchemaOutdated, upgrade
 from hub.errors import HubError
 from hub.runtime import HubRuntime
@@ -52,7 +52,7 @@ def _log_to_stderr() -> None:
 
 def _runtime() -> HubRuntime:
     # Building a store makes no network call, so these commands work while S3 is down.
-    return HubRuntime.from_settings(Settings())
+    return HubRuntime.from_settings(load_settings())
 
 
 @app.command()
@@ -66,7 +66,7 @@ def serve(
     from hub.app import create_app
 
     _log_to_stderr()
-    settings = Settings()
+    settings = load_settings()
     try:
         runtime = HubRuntime.from_settings(settings)
         app_ = create_app(settings, runtime=runtime)
@@ -94,7 +94,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
     from hub.jobs.runner import EmbeddedWorker
 
     _log_to_stderr()
-    settings = Settings()
+    settings = load_settings()
     runtime = HubRuntime.from_settings(settings)
     try:
         check_schema(runtime.engine)
@@ -107,7 +107,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Create or migrate the database schema."""
-    settings = Settings()
+    settings = load_settings()
     upgrade(settings.resolved_database_url, revision)
     out.print(f"database at {revision}", highlight=False)
 

@@ -1,7 +1,8 @@
 """`ulak models …`: list, install, import and remove translation packages.
 
-Thin: settings come from ``Settings()``, the work is done by ``translation.packages`` and
-``translation.index``; errors print one line to stderr and exit 1.
+Thin: settings come from ``load_settings()`` (which names the data dir on stderr), the work
+is done by ``translation.packages`` and ``translation.index``; errors print one line to
+stderr and exit 1.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
+from hub.commands.settings import load_settings
 from hub.config import Settings
 from translation.errors import TranslationError
 from translation.index import download, find_entry, load_index
@@ -55,7 +57,7 @@ def available(
     refresh: Annotated[bool, typer.Option(help="fetch the index even if the cached copy is fresh")] = False,
 ) -> None:
     """Packages the Argos index offers (cached under the data dir)."""
-    settings = Settings()
+    settings = load_settings()
     with _errors():
         entries = load_index(settings.argos_index_url, _index_cache(settings), refresh=refresh)
     installed = {p.code: p.version for p in installed_packages(settings.resolved_models_dir)}
@@ -96,7 +98,7 @@ def install(
     ],
 ) -> None:
     """Install a package atomically: validated first, a broken file installs nothing."""
-    settings = Settings()
+    settings = load_settings()
     packages_dir = settings.resolved_models_dir
     with _errors():
         if Path(source).is_file():
@@ -119,7 +121,7 @@ def install(
 @app.command("list")
 def list_installed(json_output: JsonOption = False) -> None:
     """Installed packages."""
-    packages = installed_packages(Settings().resolved_models_dir)
+    packages = installed_packages(load_settings().resolved_models_dir)
     if json_output:
         typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
         return
@@ -133,7 +135,7 @@ def list_installed(json_output: JsonOption = False) -> None:
 def remove(code: Annotated[str, typer.Argument(help="package code, e.g. translate-az_en")]) -> None:
     """Remove an installed package (every version of it)."""
     with _errors():
-        info = remove_package(Settings().resolved_models_dir, code)
+        info = remove_package(load_settings().resolved_models_dir, code)
     _print_installed(info, "removed")
 
 
@@ -174,7 +176,7 @@ def import_(
         info = import_model(
             model_dir,
             sentencepiece,
-            Settings().resolved_models_dir,
+            load_settings().resolved_models_dir,
             from_code=from_code,
             to_code=to_code,
             version=version,

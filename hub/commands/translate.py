@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hub.config import Settings
+from hub.commands.settings import load_settings
 from hub.jobs.worker import build_engine
 from translation import Document, Field
 
@@ -27,7 +27,7 @@ def translate(
     memory: Annotated[bool, typer.Option(help="use the translation memory under the data dir")] = True,
 ) -> None:
     """Translate FILE (or stdin) and print {"<target>": "<translation>", …} as JSON."""
-    settings = Settings()
+    settings = load_settings()
     if not memory:
         settings = settings.model_copy(update={"translation_memory": False})
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -61,7 +62,9 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve", "--port", str(port)],
-        env=os.environ | env,
+        # A relative data dir, resolved against the working directory and printed absolute.
+        env=os.environ | env | {"ULAK_DATA_DIR": "data"},
+        cwd=tmp_path,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -72,6 +75,7 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert "ulak agencies create" in stderr and "ulak keys create" in stderr
+    assert f"data dir: {Path(env['ULAK_DATA_DIR']).resolve()}\n" in stderr
 
 
 def test_a_partner_gets_no_push_key(env: dict[str, str]) -> None:
@@ -83,3 +87,39 @@ def test_a_partner_gets_no_push_key(env: dict[str, str]) -> None:
     default = run("keys", "create", "trt")
     assert default.exit_code == 0 and "(pull)" in default.stderr
     assert run("keys", "create", "trt", "--scopes", "pull").exit_code == 0
+
+
+def test_every_command_names_its_absolute_data_dir_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default ULAK_DATA_DIR is ./ulak-data: which hub a command talks to depends on where it runs.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    line = f"data dir: {(elsewhere / 'ulak-data').resolve()}\n"
+    commands = [
+        ["db", "upgrade"],
+        ["agencies", "create", "azertac", "--name", "AZERTAC"],
+        ["agencies", "list"],
+        ["keys", "create", "azertac", "--scopes", "push"],
+        ["keys", "list", "azertac"],
+        ["keys", "revoke", "nope"],
+        ["models", "list", "--json"],
+        ["models", "remove", "translate-az_en"],
+        ["translate", "--source", "az", "--target", "en", "-"],
+    ]
+    results = {" ".join(args): runner.invoke(app, args, input="Salam.") for args in commands}
+    for command, result in results.items():
+        assert result.stderr.count(line) == 1, (command, result.stderr)
+        assert "data dir" not in result.stdout, command
+    # stdout stays what scripts capture: the key alone, JSON alone.
+    assert results["keys create azertac --scopes push"].stdout.startswith("ulak_")
+    assert "\n" not in results["keys create azertac --scopes push"].stdout.strip()
+    assert json.loads(results["models list --json"].stdout) == []
+    assert (elsewhere / "ulak-data" / "ulak.db").is_file()
+
+
+def test_make_run_gives_the_hub_an_absolute_data_dir() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(["make", "-n", "run"], cwd=repo, capture_output=True, text=True, check=True)
+    commands = [line for line in dry_run.stdout.splitlines() if "bin/ulak " in line]
+    assert len(commands) == 2  # db upgrade, serve
+    assert all(line.startswith(f'ULAK_DATA_DIR="{repo}/ulak-data" ') for line in commands), commands

@@ -18,10 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from hub.commands import models, translate
-
-ARGOS_INDEX = Path("/work/shared/argos/index-2025-06-21.json")
-if not ARGOS_INDEX.is_file():  # the snapshot also lives next to the repo in other checkouts
-    ARGOS_INDEX = Path(__file__).resolve().parents[3] / "shared" / "argos" / "index-2025-06-21.json"
+from tests.fixtures.data import ARGOS_INDEX
 
 
 def _cli() -> typer.Typer:
@@ -130,7 +127,8 @@ def test_install_failures_install_nothing(cli, index_server: str, tmp_path: Path
 
     for result in (unknown, missing, broken, broken_file):
         assert result.exit_code == 1
-        assert result.stderr.startswith("error:")
+        data_dir, error = result.stderr.splitlines()  # the data dir used, then one line of error
+        assert data_dir.startswith("data dir: ") and error.startswith("error:")
     assert "translate-xx_en" in unknown.stderr and "404" in missing.stderr
     assert _installed(cli) == []
     assert not [p for p in (tmp_path / "data" / "models").iterdir()]

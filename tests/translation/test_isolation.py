@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_translation_imports_nothing_of_the_hub_and_no_heavy_dependencies() -> None:
     code = (
-        "import sys, translation, translation.synthetic, hub.commands.models, hub.commands.translate\n"
+        "import sys, translation, hub.commands.models, hub.commands.translate\n"
         "heavy = [m for m in ('argostranslate', 'stanza', 'torch') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from tests.data.xss_payloads import PAYLOADS
+from tests.fixtures.data import NINJS_EXAMPLES
 from tests.fixtures.xss import executable_parts
 from translation.markup import is_html, sanitize_html, segment_html
-
-NINJS_EXAMPLES = sorted(Path("/work/shared/ninjs/examples").glob("*.json"))
 
 
 class _Events(HTMLParser):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.models import MULTILINGUAL_PACKAGE
+from tests.fixtures.synthetic_models import SyntheticPackage, build_package
 from translation import InvalidPackage, ModelNotInstalled
 from translation.packages import import_model, install_archive, installed_packages, remove_package, write_archive
-from translation.synthetic import SyntheticPackage, build_package
 
 
 def _rezip(archive: Path, dest: Path, rename=lambda name: name, skip=lambda name: False, edit=None) -> Path:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures.data import NINJS_EXAMPLES
 from translation.segmentation import segment_text, split_sentences
-
-NINJS_EXAMPLES = sorted(Path("/work/shared/ninjs/examples").glob("*.json"))
 
 CASES: dict[str, list[tuple[str, list[str]]]] = {
     "en": [
