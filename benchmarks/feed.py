@@ -48,21 +48,21 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
 
-from hub.agencies import service as agencies  # noqa: E402
-from hub.auth.service import Principal  # noqa: E402
-from hub.config import Settings  # noqa: E402
-from hub.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from hub.feed.cursor import encode_cursor  # noqa: E402
-from hub.feed.service import read_feed  # noqa: E402
-from hub.runtime import HubRuntime  # noqa: E402
-from hub.stories.ninjs import build_original  # noqa: E402
-from hub.stories.schemas import StoryCreate  # noqa: E402
-from storage.layout import story_key  # noqa: E402
-from tests.fixtures.databases import scratch_postgres_database  # noqa: E402
-from tests.fixtures.hub import free_port, wait_for_hub  # noqa: E402
+from hub.agencies import service as agencies
+from hub.auth.service import Principal
+from hub.config import Settings
+from hub.db import make_engine, make_session_factory, upgrade
+from hub.feed.cursor import encode_cursor
+from hub.feed.service import read_feed
+from hub.runtime import HubRuntime
+from hub.stories.ninjs import build_original
+from hub.stories.schemas import StoryCreate
+from storage.layout import story_key
+from tests.fixtures.databases import scratch_postgres_database
+from tests.fixtures.hub import free_port, wait_for_hub
 
 PAGE = 100
 LANGUAGE = "az"

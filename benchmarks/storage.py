@@ -32,10 +32,10 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from storage import LocalObjectStore, ObjectStore, S3ObjectStore  # noqa: E402
-from storage.layout import media_key  # noqa: E402
-from tests.fixtures.hub import wait_for_hub  # noqa: E402
-from tests.fixtures.s3_server import S3Server, free_ports  # noqa: E402
+from storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from storage.layout import media_key
+from tests.fixtures.hub import wait_for_hub
+from tests.fixtures.s3_server import S3Server, free_ports
 
 MB = 1_000_000
 CHUNK = 1024 * 1024
@@ -116,7 +116,7 @@ class Hub:
 
     def _cli(self, *args: str) -> str:
         done = subprocess.run(
-            [sys.executable, "-m", "hub", *args], env=self.env, cwd=REPO, capture_output=True, text=True
+            [sys.executable, "-m", "hub", *args], env=self.env, cwd=REPO, capture_output=True, text=True, check=False
         )
         if done.returncode:
             raise RuntimeError(f"ulak {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")

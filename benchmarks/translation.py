@@ -26,6 +26,7 @@ The Argos baseline needs the ``bench`` extra (torch CPU first, then argostransla
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -434,10 +435,8 @@ def rss_mb() -> float:
 
 def reset_peak_rss() -> None:
     """Reset VmHWM (Linux ≥ 4.0), so that the peak measured is the batch's, not the loading's."""
-    try:
+    with contextlib.suppress(OSError):  # older kernels: the peak then includes loading
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb() -> int | None:

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -97,3 +97,10 @@ def check_schema(engine: Engine) -> None:
         raise SchemaOutdated(
             f"the database schema is {state}, but this version of Ulak needs {head}: run `ulak db upgrade`"
         )
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE (``session.execute`` types its result as a plain
+    ``Result``; for those statements it is a ``CursorResult``)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount or 0

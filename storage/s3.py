@@ -330,7 +330,7 @@ class S3ObjectStore:
     ) -> str:
         """A URL on the S3 server itself; signing is local (no request once the region is known)."""
         self._check_key(key)
-        overrides = check_response_headers(response_headers)
+        overrides: dict[str, str | list[str] | tuple[str]] = dict(check_response_headers(response_headers) or {})
         with self._errors(key):
             return self._client.presigned_get_object(
                 self.bucket, key, expires=expires, response_headers=overrides or None, request_date=request_date

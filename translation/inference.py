@@ -194,7 +194,7 @@ def _limit_malloc_arenas(workers: int) -> None:
     in a measurement here; with as many arenas as workers, by ~0.6 GB at the same speed
     (the workers' allocations are a few large blocks per decoding step: no lock contention).
     """
-    global _arena_cap
+    global _arena_cap  # noqa: PLW0603 - malloc arenas are process-wide, so is their cap
     if workers <= _arena_cap or _libc is None or not hasattr(_libc, "mallopt"):
         return
     _libc.mallopt(_M_ARENA_MAX, workers)

@@ -197,7 +197,7 @@ def scan_signature(packages_dir: Path) -> tuple[object, ...]:
     enough; no file is read. A model file edited in place is not seen here (packages are
     replaced, not edited): the digest record notices it at the next full scan.
     """
-    entries = []
+    entries: list[tuple[object, ...]] = []
     try:
         listing = os.scandir(packages_dir)
     except FileNotFoundError:
@@ -214,7 +214,7 @@ def scan_signature(packages_dir: Path) -> tuple[object, ...]:
                 except FileNotFoundError:  # also a package removed while we look: it differs anyway
                     stamps.append(None)
             entries.append(tuple(stamps))
-    return tuple(sorted(entries, key=lambda e: e[0]))
+    return tuple(sorted(entries, key=lambda e: str(e[0])))
 
 
 def _move_into_place(staged: Path, packages_dir: Path) -> PackageInfo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -85,9 +85,10 @@ def _download_with_progress(url: str, dest: Path) -> Path:
     # A bar is for a human at a terminal; in logs and pipes it would only add noise.
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"downloading {url.rsplit('/', 1)[-1]}", total=None)
-        update: Callable[[int, int | None], None] = lambda done, total: progress.update(
-            task, completed=done, total=total
-        )
+
+        def update(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
         return download(url, dest, on_progress=update)
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from hub.db import affected_rows
 from hub.models import FeedEntry, LanguageVersion, Story
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
@@ -122,7 +123,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
         .values(embargo_released_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if affected_rows(claimed) != 1:
         session.refresh(story, ["embargo_released_at"])
         return False
     set_committed_value(story, "embargo_released_at", now)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from hub.db import affected_rows
 from hub.models import TranslationJob
 
 OPEN = ("pending", "running", "blocked")
@@ -52,7 +53,7 @@ def cancel_open(
     result = session.execute(
         query.values(status="canceled", reason=reason, lease_owner=None, lease_expires_at=None, updated_at=now)
     )
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def lease_clock(session: Session, now: datetime) -> datetime:
@@ -108,7 +109,7 @@ def finish(session: Session, job_id: int, owner: str, *, status: str, now: datet
         .where(TranslationJob.id == job_id, TranslationJob.lease_owner == owner, TranslationJob.status == "running")
         .values(status=status, lease_owner=None, lease_expires_at=None, updated_at=now, **values)
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 def blocked_pairs(session: Session) -> list[tuple[str, str]]:
@@ -130,7 +131,7 @@ def unblock(session: Session, source_lang: str, target_lang: str, *, now: dateti
         )
         .values(status="pending", available_at=now, attempts=0, reason=None, updated_at=now)
     )
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def jobs_of(session: Session, story_id: str, version: int) -> list[TranslationJob]:

@@ -153,7 +153,7 @@ class TranslationWorker:
             return
         try:
             results = self._translate(runnable)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any engine failure: retry job by job, then fail the job with it
             if len(runnable) == 1:
                 self._fail(runnable[0], f"{type(exc).__name__}: {exc}")
                 return

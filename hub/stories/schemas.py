@@ -23,6 +23,9 @@ def primary_language(tag: str) -> str:
     return code
 
 
+PubStatus = Literal["usable", "withheld", "canceled"]
+
+
 class Headline(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: str | None = None
@@ -116,7 +119,7 @@ class StoryPushed(BaseModel):
     version: int
     uri: str
     language: str
-    status: Literal["usable", "withheld", "canceled"]
+    status: PubStatus
 
 
 class VersionRead(BaseModel):

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +21,7 @@ from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
 from hub.stories.ninjs import build_original, content_hash, present, story_uri
-from hub.stories.schemas import StoryCreate, StoryPushed, VersionList, VersionRead
+from hub.stories.schemas import PubStatus, StoryCreate, StoryPushed, VersionList, VersionRead
 from storage import StorageError
 from storage.layout import story_key
 
@@ -142,7 +142,7 @@ def _pushed(story: Story, version: int) -> StoryPushed:
         version=version,
         uri=story_uri(story.id, story.source_lang),
         language=story.source_lang,
-        status=story.pub_status,
+        status=cast(PubStatus, story.pub_status),  # the column holds only these three
     )
 
 

@@ -23,7 +23,7 @@ def run_example(name: str, key: str, *args: str) -> subprocess.CompletedProcess[
 
 
 def test_push_from_folder_then_pull_to_folder(live_hub: LiveHub, tmp_path: Path) -> None:
-    code, key = live_hub.agency("examples")
+    _, key = live_hub.agency("examples")
     outbox = tmp_path / "outbox"
     outbox.mkdir()
     for n in range(3):

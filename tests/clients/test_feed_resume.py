@@ -123,7 +123,7 @@ def test_after_starts_mid_feed_but_a_checkpoint_wins() -> None:
     with client_for(feed) as hub:
         assert [e.story_id for e in hub.feed("en", after="c4")] == ["st_4", "st_5"]
         saved = MemoryCheckpoint(FeedPosition("en", after="c1", skip=0, last=("st_0", 1, "en")))
-        assert [e.story_id for e in hub.feed("en", after="c4", checkpoint=saved)][0] == "st_1"
+        assert next(e.story_id for e in hub.feed("en", after="c4", checkpoint=saved)) == "st_1"
 
 
 def test_checkpoint_that_disagrees_with_the_hub_is_refused() -> None:

@@ -39,7 +39,7 @@ def test_batches_cover_every_sentence_once_within_the_token_budget() -> None:
         assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 60
     # Sorted by length, so a batch never mixes the shortest and the longest sentences.
     spans = [(min(lengths[i] for i in b), max(lengths[i] for i in b)) for b in batches]
-    assert all(high <= low_next for (_, high), (low_next, _) in zip(sorted(spans), sorted(spans)[1:]))
+    assert all(high <= low_next for (_, high), (low_next, _) in zip(sorted(spans), sorted(spans)[1:], strict=False))
     assert token_batches(lengths, 60) == batches
 
 
