@@ -20,6 +20,7 @@ of the weights, so two batches of the same model can also run at once.
 from __future__ import annotations
 
 import ctypes
+import logging
 import ctypes.util
 import os
 import threading
@@ -35,6 +36,8 @@ import sentencepiece as spm
 
 from translation.errors import InvalidPackage, ModelNotInstalled
 from translation.packages import PackageInfo, read_package
+
+log = logging.getLogger("ulak.translation")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,12 @@ class LoadedModel:
                 intra_threads=1,
             )
         except (OSError, RuntimeError, ValueError) as exc:
-            raise ModelNotInstalled(f"cannot load {package.code} {package.version} from {package.path}: {exc}") from exc
+            # The message names the package, not its directory: it may be shown to API callers.
+            log.error("cannot load %s %s from %s: %s", package.code, package.version, package.path, exc)
+            raise ModelNotInstalled(
+                f"cannot load {package.code} {package.version}: its model files are unreadable or corrupt"
+                " (the worker's log has the details); reinstall the package"
+            ) from exc
         self._check_unchanged()
         self.load_seconds = time.perf_counter() - started
 

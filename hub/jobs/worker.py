@@ -155,7 +155,7 @@ class TranslationWorker:
             results = self._translate(runnable)
         except Exception as exc:  # noqa: BLE001 - any engine failure: retry job by job, then fail the job with it
             if len(runnable) == 1:
-                self._fail(runnable[0], f"{type(exc).__name__}: {exc}")
+                self._fail(runnable[0], public_reason(exc))
                 return
             log.warning("batch of %d failed (%s); retrying one by one", len(runnable), exc)
             for item in runnable:
@@ -177,7 +177,7 @@ class TranslationWorker:
         if isinstance(result.error, UnsupportedLanguagePair):
             self._finish(item, "blocked", reason=str(result.error))
         elif result.error is not None or result.texts is None:
-            self._fail(item, f"{type(result.error).__name__}: {result.error}")
+            self._fail(item, public_reason(result.error))
         else:
             self._complete(item, result)
 
@@ -255,6 +255,16 @@ class TranslationWorker:
             status,
             values.get("reason", ""),
         )
+
+
+def public_reason(error: BaseException | None) -> str:
+    """A failed job's reason, as pull callers read it: the engine's own errors say what
+    went wrong in words meant for them; anything else is named by its type only, since
+    its text may carry paths or internals (it goes to the worker's log in full)."""
+    if isinstance(error, TranslationError):
+        return f"{type(error).__name__}: {error}"
+    log.error("translation failed", exc_info=error)
+    return f"{type(error).__name__} in the translation engine (the worker's log has the details)"
 
 
 class _Heartbeat:

@@ -189,6 +189,34 @@ def test_missing_model_blocks_then_unblocks_when_installed(
         assert len(feed(hub, key, "tr")) == 1
 
 
+def test_a_model_that_cannot_load_fails_its_jobs_without_naming_a_path(
+    database_url: str, tmp_path: Path, synthetic_archives: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for code in ("translate-az_en", "translate-en_tr"):
+        install_archive(synthetic_archives[code], models)
+    # Damaged on disk after installing (a full disk, a bad copy): loading it fails.
+    [model_bin] = models.glob("translate-en_tr*/model/model.bin")
+    model_bin.write_bytes(b"not a model")
+    settings = make_settings(
+        tmp_path / "data", database_url, embedded_worker=False, models_dir=models, target_languages="az,tr,en",
+        worker_max_attempts=1,
+    )  # fmt: skip
+    with HubHarness.start(settings) as hub:
+        reader = hub.agency("trt", scopes="pull", partner=True)
+        key = hub.agency("azertac")
+        pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
+        with build_engine(settings) as engine:
+            TranslationWorker(hub.runtime, engine).run_until_idle()
+        answer = hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(reader))
+    status = {t["language"]: t for t in answer.json()["translations"]}
+    assert status["en"]["status"] == "done" and status["tr"]["status"] == "failed"
+    assert "translate-en_tr" in status["tr"]["reason"] and "reinstall" in status["tr"]["reason"]
+    assert str(tmp_path) not in answer.text
+    assert any(str(models) in record.getMessage() for record in caplog.records)  # the operator's log has it
+
+
 def test_poison_story_fails_cleanly_and_others_go_through(
     translating_hub: HubHarness, worker: TranslationWorker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,7 +247,9 @@ def test_poison_story_fails_cleanly_and_others_go_through(
     assert statuses(good["id"]) == {"done"}
     assert statuses(poison["id"]) == {"failed"} and statuses(huge["id"]) == {"failed"}
     reasons = hub.client.get(f"/v1/stories/{poison['id']}/translations", headers=hub.auth(key)).json()["translations"]
-    assert all("engine crashed" in t["reason"] for t in reasons)
+    # Partners read reasons: an unexpected error is named by its type, its text stays in the log.
+    assert all(t["reason"].startswith("attempt") or "RuntimeError" in t["reason"] for t in reasons)
+    assert not any("engine crashed" in t["reason"] for t in reasons)
     with hub.runtime.read() as session:
         attempts = session.scalars(select(TranslationJob.attempts).where(TranslationJob.story_id == poison["id"])).all()
     assert set(attempts) == {2}
