@@ -20,8 +20,8 @@ of the weights, so two batches of the same model can also run at once.
 from __future__ import annotations
 
 import ctypes
-import logging
 import ctypes.util
+import logging
 import os
 import threading
 import time
