@@ -142,6 +142,10 @@ class S3ObjectStore:
 
     def ping(self) -> None:
         self._ready()
+        with self._errors():
+            exists = self._client.bucket_exists(self.bucket)
+        if not exists:
+            raise StorageUnavailable(f"bucket {self.bucket!r} does not exist on {self.endpoint}")
 
     def sweep_staging(self, *, older_than: timedelta) -> int:
         self._ready()
@@ -153,10 +157,6 @@ class S3ObjectStore:
                     self._client.remove_object(self.bucket, item.object_name)
                     removed += 1
         return removed
-        with self._errors():
-            exists = self._client.bucket_exists(self.bucket)
-        if not exists:
-            raise StorageUnavailable(f"bucket {self.bucket!r} does not exist on {self.endpoint}")
 
     # -- writing ---------------------------------------------------------------------
 
