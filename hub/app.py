@@ -17,7 +17,7 @@ from hub.health import router as health_router
 from hub.jobs.queue import install_queue_hooks
 from hub.jobs.routes import router as jobs_router
 from hub.jobs.runner import EmbeddedWorker
-from hub.limits import BodyLimitMiddleware
+from hub.limits import BodyLimitMiddleware, BodyTimeoutMiddleware, NulCharacterMiddleware
 from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
 from hub.runtime import HubRuntime
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
+    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.body_timeout_seconds)
+    app.add_middleware(NulCharacterMiddleware)
     app.include_router(health_router)
     app.include_router(stories_router)
     app.include_router(feed_router)
