@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from hub import __version__
@@ -51,7 +52,16 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
             if worker is not None:
                 await run_in_threadpool(worker.stop)
 
-    app = FastAPI(title="Ulak", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served by the hub itself, not a CDN an
+    # air-gapped newsroom cannot reach; no online spec validator either.
+    app = FastAPIOffline(
+        title="Ulak",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     app.state.runtime = runtime
     app.state.metrics = metrics
     install_error_handlers(app)

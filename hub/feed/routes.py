@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from hub.deps import PullCaller, RuntimeDep
 from hub.feed import service
+from hub.openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["feed"])
 
 
-@router.get("/feed", summary="Cursor feed of one language")
+@router.get("/feed", summary="Cursor feed of one language", responses=error_responses(401, 403, 404, 422, 503))
 def feed(
     runtime: RuntimeDep,
     caller: PullCaller,
