@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.errors import PayloadTooLarge
 from hub.media import service
-from hub.openapi import error_responses
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -31,7 +30,6 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
-    responses=error_responses(401, 403, 408, 413, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -66,12 +64,7 @@ class MediaLink(BaseModel):
     expiresAt: datetime
 
 
-@router.get(
-    "/{sha256}/link",
-    response_model=MediaLink,
-    summary="A presigned download URL (no key needed to use it)",
-    responses=error_responses(401, 403, 404, 422, 503),
-)
+@router.get("/{sha256}/link", response_model=MediaLink, summary="A presigned download URL (no key needed to use it)")
 def media_link(
     runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
 ) -> MediaLink:
@@ -81,12 +74,7 @@ def media_link(
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
-@router.get(
-    "/{sha256}",
-    summary="Download a media file",
-    response_class=StreamingResponse,
-    responses=error_responses(401, 403, 404, 422, 503),
-)
+@router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
     row, stream = service.open_media(runtime, sha256)
     headers = {
