@@ -188,3 +188,13 @@ def test_failing_statement_is_500_even_when_its_message_says_connect(hub: HubHar
             session.execute(text("SELECT * FROM connection_log_that_does_not_exist"))
 
     assert_error(hub.client.get("/test-only/broken-query"), 500, "internal_error")
+
+
+def test_unexpected_exception_is_a_json_500(hub: HubHarness) -> None:
+    @hub.app.get("/test-only/crash")
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    response = hub.client.get("/test-only/crash")
+    assert_error(response, 500, "internal_error")
+    assert "a bug" not in response.text  # internals stay in the log
