@@ -1,7 +1,7 @@
 """The hub's error tree and the one handler that turns it into JSON.
 
     HubError                       500 internal_error
-    ├── BadRequest                 400 bad_request (not valid HTTP: answered by hub.server)
+    ├── BadRequest                 400 bad_request (not valid HTTP, see hub.server; client gone mid-body)
     ├── InvalidRequest             422 invalid_request (malformed body, unknown language…)
     ├── Unauthorized               401 unauthorized (missing, unknown or revoked key)
     ├── Forbidden                  403 forbidden (wrong scope, not the owner)
@@ -147,21 +147,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.__cause__ is not None:
             return _unparsable_body(exc.__cause__)
+        # Starlette's own (404/405 routing) and the ones the limit middlewares raise.
         codes = {
-            400: "bad_request",
-            404: "not_found",
-            405: "method_not_allowed",
-            401: "unauthorized",
-            408: "request_timeout",
-            413: "payload_too_large",
+            cls.status_code: cls.code for cls in (BadRequest, Unauthorized, NotFound, RequestTimeout, PayloadTooLarge)
         }
+        codes[405] = "method_not_allowed"
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
 
     @app.exception_handler(ClientDisconnect)
     async def _client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
         # Nobody is left to read an answer; one line, not a traceback.
         log.info("client disconnected before sending the whole request: %s %s", request.method, request.url.path)
-        return error_response(400, "bad_request", "the client disconnected")
+        return error_response(BadRequest.status_code, BadRequest.code, "the client disconnected")
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -199,7 +196,7 @@ def _unparsable_body(cause: BaseException) -> JSONResponse:
     besides a syntax error; the README promises 422 for a body that is not JSON."""
     if isinstance(cause, ClientDisconnect):
         log.info("client disconnected before sending the whole request body")
-        return error_response(400, "bad_request", "the client disconnected")
+        return error_response(BadRequest.status_code, BadRequest.code, "the client disconnected")
     if isinstance(cause, UnicodeDecodeError):
         return error_response(422, "invalid_request", f"body: not valid UTF-8 ({cause.reason} at byte {cause.start})")
     if isinstance(cause, RecursionError):

@@ -17,12 +17,14 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from hub.errors import BadRequest
+
 MALFORMED_DETAIL = "the request is not valid HTTP/1.1 (request line, a header or Content-Length)"
 
 
 class JsonErrorH11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps({"error": "bad_request", "detail": MALFORMED_DETAIL}).encode()
+        body = json.dumps({"error": BadRequest.code, "detail": MALFORMED_DETAIL}).encode()
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),
