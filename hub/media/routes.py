@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.deps import PullCaller, PushCaller, RuntimeDep
 from hub.errors import PayloadTooLarge
 from hub.media import service
+from hub.openapi import error_responses
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -30,6 +31,7 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
+    responses=error_responses(401, 403, 408, 413, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -42,7 +44,7 @@ async def upload_media(
     runtime: RuntimeDep,
     caller: PushCaller,
     content_type: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,  # framing, not an API input
 ) -> MediaRead:
     """Send the file's bytes as the body (`curl --data-binary @photo.jpg`). The hub
     streams it, sniffs its type and stores it once per distinct sha256."""
@@ -64,7 +66,12 @@ class MediaLink(BaseModel):
     expiresAt: datetime
 
 
-@router.get("/{sha256}/link", response_model=MediaLink, summary="A presigned download URL (no key needed to use it)")
+@router.get(
+    "/{sha256}/link",
+    response_model=MediaLink,
+    summary="A presigned download URL (no key needed to use it)",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 def media_link(
     runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
 ) -> MediaLink:
@@ -74,7 +81,12 @@ def media_link(
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
-@router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
+@router.get(
+    "/{sha256}",
+    summary="Download a media file",
+    response_class=StreamingResponse,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
     row, stream = service.open_media(runtime, sha256)
     headers = {
