@@ -165,3 +165,16 @@ def test_client_gone_mid_body_is_one_log_line(
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
     spool = hub.runtime.settings.data_dir / "tmp"
     assert not spool.exists() or list(spool.iterdir()) == []  # an upload's spool file is gone
+
+
+def test_ninjs_schema_errors_name_fields_like_every_422(hub: HubHarness) -> None:
+    """``fields`` is a list of ``{"field", "message"}`` (as documented and as the SDK
+    reads it), also when the official ninjs schema is what refuses the story."""
+    key = hub.agency("azertac")
+    response = hub.client.post("/v1/stories", json=story("az-1", by=None, located=None), headers=hub.auth(key))
+    body = assert_error(response, 422, "invalid_request")
+    assert body["detail"].startswith("not valid ninjs 3.1: by:")
+    assert body["fields"][:2] == [
+        {"field": "by", "message": "None is not of type 'string'"},
+        {"field": "located", "message": "None is not of type 'string'"},
+    ]
