@@ -78,3 +78,9 @@ def test_docs_load_no_asset_from_another_host(hub: HubHarness) -> None:
             assert hub.client.get(asset).status_code == 200, asset
     bundle = hub.client.get("/docs/assets/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_feed_page_size_bounds_are_documented(hub: HubHarness) -> None:
+    feed = hub.client.get("/openapi.json").json()["paths"]["/v1/feed"]["get"]
+    limit = next(p for p in feed["parameters"] if p["name"] == "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"]) == (1, 1000)
