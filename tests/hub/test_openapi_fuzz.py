@@ -1,21 +1,24 @@
 """Property-based fuzzing of the OpenAPI document against a live hub (schemathesis).
 
 A real uvicorn (``hub.server``'s configuration, as in production) on a free port,
-with an agency, a push+pull key, a few stories and a media file, so that path ids
-exist. Every operation is fuzzed with valid and with invalid input, with generated
-ids and with real ones; each response must be no server error, must have a status
-the document declares for that operation, and a body and content type that match
-it. Hypothesis is derandomized (the same cases every run) and bounded, so the run
-is deterministic and well under 90 s; the figures are printed and written to
-``fuzz-report.json`` in the test's tmp dir.
+with an agency, a key, a few stories and a media file, so that path ids exist. Two
+runs: a Hypothesis loop over every operation with valid and with invalid input, with
+generated ids and with real ones; and schemathesis's own runner for the document's
+examples and the boundary values of every constraint. Each response must be no
+server error, must have a status the document declares for that operation, and a
+body and content type that match it. Generation is deterministic and bounded (well
+under 90 s per backend); the figures are printed and recorded as junit properties.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,27 +51,30 @@ CHECKS = [
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
 
+@dataclass
+class LiveHub:
+    url: str
+    headers: dict[str, str]  # the key: push, pull and admin (for /v1/admin/queue)
+    ids: dict[str, str]  # path parameter → an id that exists
+
+
 @pytest.fixture
-def live_hub(database_url: str, tmp_path: Path) -> Iterator[tuple[HubHarness, LiveServer, dict[str, str]]]:
+def live_hub(database_url: str, tmp_path: Path) -> Iterator[LiveHub]:
     settings_ = make_settings(tmp_path / "data", database_url, embedded_worker=False)
     with HubHarness.start(settings_) as hub, LiveServer(hub.app) as server:
-        key = hub.agency("azertac", scopes="push,pull,admin")  # admin: /v1/admin/queue too
-        auth = hub.auth(key)
+        auth = hub.auth(hub.agency("azertac", scopes="push,pull,admin"))
         ids = {}
         for n, language in enumerate(("az", "tr", "ru")):
             pushed = hub.client.post("/v1/stories", json=story(f"fuzz-{n}", language=language), headers=auth)
             ids["story_id"] = pushed.json()["id"]
         ids["sha256"] = hub.client.post("/v1/media", content=PNG, headers=auth).json()["sha256"]
-        yield hub, server, auth | {"X-Fuzz-Ids": json.dumps(ids)}
+        yield LiveHub(server.url, auth, ids)
 
 
-def test_openapi_fuzz(
-    live_hub: tuple[HubHarness, LiveServer, dict[str, str]], tmp_path: Path, record_property: Any
-) -> None:
-    _, server, headers = live_hub
-    real_ids: dict[str, str] = json.loads(headers.pop("X-Fuzz-Ids"))
-    schema = schemathesis.openapi.from_dict(httpx.get(f"{server.url}/openapi.json").json())
-    schema.config.update(base_url=server.url)  # type: ignore[attr-defined]
+def test_openapi_fuzz(live_hub: LiveHub, tmp_path: Path, record_property: Any) -> None:
+    headers, real_ids = live_hub.headers, live_hub.ids
+    schema = schemathesis.openapi.from_dict(httpx.get(f"{live_hub.url}/openapi.json").json())
+    schema.config.update(base_url=live_hub.url)  # type: ignore[attr-defined]
     # The key is sent with every case (unauthenticated calls are covered by
     # test_errors.py), so invalid cases must not count on a missing Authorization;
     # and the hub ignores query parameters it does not know, as HTTP APIs do, so an
@@ -136,3 +142,34 @@ def test_openapi_fuzz(
     assert not failures, "\n\n".join(f"{title}\n  {curl}" for title, curl in failures.items())
     assert cases >= 500, report
     assert seconds < 90, report
+
+
+def test_openapi_boundaries_with_schemathesis_run(live_hub: LiveHub, tmp_path: Path, record_property: Any) -> None:
+    """schemathesis's own runner adds what the loop above lacks: the examples in the
+    document and the coverage phase (boundary values of every constraint: empty,
+    null, minimum-1, maximum+1…), then a short fuzzing phase."""
+    report_path = tmp_path / "schemathesis-run.json"
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "run",
+        f"{live_hub.url}/openapi.json",
+        "--phases=examples,coverage,fuzzing",
+        f"--checks={','.join(check.__name__ for check in CHECKS)}",
+        "--generation-deterministic",
+        "--generation-with-security-parameters=false",
+        "--max-examples=30",
+        "--no-color",
+        "--report=json",
+        f"--report-json-path={report_path}",
+        *(f"--header={name}: {value}" for name, value in live_hub.headers.items()),
+    ]
+    started = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    seconds = time.monotonic() - started
+    run = json.loads(report_path.read_text())
+    cases = run["test_cases"]
+    print(f"\nschemathesis run: {cases['generated']} cases in {seconds:.1f} s, {cases['unique_failures']} failures")
+    record_property("schemathesis_run_cases", cases["generated"])
+    assert result.returncode == 0 and run["complete"], result.stdout[-5000:]
+    assert cases["with_failures"] == 0 and cases["errored"] == 0 and not run["errors"], result.stdout[-5000:]
+    assert cases["generated"] >= 300 and seconds < 90, run["test_cases"]
