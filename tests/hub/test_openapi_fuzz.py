@@ -164,7 +164,8 @@ def test_openapi_boundaries_with_schemathesis_run(live_hub: LiveHub, tmp_path: P
         *(f"--header={name}: {value}" for name, value in live_hub.headers.items()),
     ]
     started = time.monotonic()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    # In tmp_path: the runner keeps a .schemathesis/ cache in its working directory.
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     seconds = time.monotonic() - started
     run = json.loads(report_path.read_text())
     cases = run["test_cases"]
