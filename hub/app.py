@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from hub import __version__
@@ -17,7 +18,7 @@ from hub.health import router as health_router
 from hub.jobs.queue import install_queue_hooks
 from hub.jobs.routes import router as jobs_router
 from hub.jobs.runner import EmbeddedWorker
-from hub.limits import BodyLimitMiddleware
+from hub.limits import BodyLimitMiddleware, BodyTimeoutMiddleware, NulCharacterMiddleware
 from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
 from hub.objects import router as objects_router
@@ -54,11 +55,22 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
             if worker is not None:
                 await run_in_threadpool(worker.stop)
 
-    app = FastAPI(title="Ulak", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs and /redoc with Swagger UI and ReDoc served by the hub itself, not a CDN an
+    # air-gapped newsroom cannot reach; no online spec validator either.
+    app = FastAPIOffline(
+        title="Ulak",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     app.state.runtime = runtime
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
+    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.body_timeout_seconds)
+    app.add_middleware(NulCharacterMiddleware)
     app.include_router(health_router)
     app.include_router(objects_router)
     app.include_router(stories_router)

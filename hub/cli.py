@@ -64,6 +64,7 @@ def serve(
     import uvicorn
 
     from hub.app import create_app
+    from hub.server import uvicorn_config
 
     _log_to_stderr()
     settings = load_settings()
@@ -84,7 +85,7 @@ def serve(
                 "  ulak keys create azertac --scopes push,pull",
                 highlight=False,
             )
-    uvicorn.run(app_, host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn_config(app_, host=host, port=port, log_level="info")).run()
 
 
 @app.command()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     target_languages: Annotated[tuple[str, ...], NoDecode] = ("az", "tr", "ru", "uz", "en")
     max_upload_bytes: int = 512 * 1024 * 1024
     max_story_bytes: int = 2 * 1024 * 1024
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="longest wait for the next piece of a request body before answering 408"
+    )
 
     # translation engine
     models_dir: Path | None = Field(default=None, description="installed packages; default <data_dir>/models")

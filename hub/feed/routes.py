@@ -8,17 +8,18 @@ from fastapi import APIRouter, Query
 
 from hub.deps import PullCaller, RuntimeDep
 from hub.feed import service
+from hub.openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["feed"])
 
 
-@router.get("/feed", summary="Cursor feed of one language")
+@router.get("/feed", summary="Cursor feed of one language", responses=error_responses(401, 403, 404, 422, 503))
 def feed(
     runtime: RuntimeDep,
     caller: PullCaller,
     lang: Annotated[str, Query(description="language of the entries: az, tr, ru, uz, en…")],
     after: Annotated[str | None, Query(description="the `next` cursor of the previous page")] = None,
-    limit: Annotated[int, Query(description="entries per page, 1-1000")] = 100,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="entries per page")] = 100,
     agency: Annotated[str | None, Query(description="only this agency's stories")] = None,
 ) -> dict[str, Any]:
     """Entries in commit order: pushes, translations, kills and withholds. Follow `next`

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from hub.auth.service import Principal
 from hub.deps import PullCaller, RuntimeDep, require_scope
 from hub.jobs import repository as jobs
+from hub.openapi import error_responses
 from hub.stories import repository as stories
 from hub.stories.service import visible_story
 
@@ -39,7 +40,10 @@ class QueueStats(BaseModel):
 
 
 @router.get(
-    "/v1/stories/{story_id}/translations", response_model=TranslationList, summary="Translation status per language"
+    "/v1/stories/{story_id}/translations",
+    response_model=TranslationList,
+    summary="Translation status per language",
+    responses=error_responses(401, 403, 404, 422, 503),
 )
 def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
     """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
@@ -64,7 +68,12 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
     )
 
 
-@router.get("/v1/admin/queue", response_model=QueueStats, summary="Translation backlog (admin)")
+@router.get(
+    "/v1/admin/queue",
+    response_model=QueueStats,
+    summary="Translation backlog (admin)",
+    responses=error_responses(401, 403, 503),
+)
 def queue(runtime: RuntimeDep, caller: Annotated[Principal, Depends(require_scope("admin"))]) -> QueueStats:
     with runtime.read() as session:
         return QueueStats(counts=jobs.counts(session), oldestPendingAt=jobs.oldest_pending(session))

@@ -15,6 +15,7 @@ from hub.errors import PayloadTooLarge, UnsupportedMediaType
 from hub.media import service
 from hub.media.repository import Audience
 from hub.media.types import base_type, content_disposition
+from hub.openapi import error_responses
 from hub.streaming import stream_object
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -37,16 +38,7 @@ class MediaRead(BaseModel):
     response_model=MediaRead,
     status_code=201,
     summary="Upload a media file (raw request body)",
-    responses={
-        415: {
-            "description": "A `multipart/form-data` (or other multipart) body: send the file's bytes as the body",
-            "content": {
-                "application/json": {
-                    "example": {"error": "unsupported_media_type", "detail": MULTIPART_REFUSED},
-                }
-            },
-        }
-    },
+    responses=error_responses(401, 403, 408, 413, 415, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -59,7 +51,7 @@ async def upload_media(
     runtime: RuntimeDep,
     caller: PushCaller,
     content_type: Annotated[str | None, Header()] = None,
-    content_length: Annotated[int | None, Header()] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,  # framing, not an API input
 ) -> MediaRead:
     """Send the file's bytes as the body (`curl --data-binary @photo.jpg`). The hub
     streams it, sniffs its type and stores it once per distinct sha256. A multipart
@@ -85,7 +77,12 @@ class MediaLink(BaseModel):
     expiresAt: datetime
 
 
-@router.get("/{sha256}/link", response_model=MediaLink, summary="A presigned download URL (no key needed to use it)")
+@router.get(
+    "/{sha256}/link",
+    response_model=MediaLink,
+    summary="A presigned download URL (no key needed to use it)",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 def media_link(
     runtime: RuntimeDep, caller: PullCaller, sha256: str, expires_in: Annotated[int, Query(ge=1, le=7 * 86400)] = 3600
 ) -> MediaLink:
@@ -96,7 +93,12 @@ def media_link(
     return MediaLink(url=url, expiresAt=runtime.clock() + timedelta(seconds=expires_in))
 
 
-@router.get("/{sha256}", summary="Download a media file", response_class=StreamingResponse)
+@router.get(
+    "/{sha256}",
+    summary="Download a media file",
+    response_class=StreamingResponse,
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 def download_media(runtime: RuntimeDep, caller: PullCaller, sha256: str) -> StreamingResponse:
     """Media follows the stories that link to it: admins, the agencies that uploaded
     it and the owners of linking stories see it at once, everyone once a linking story

@@ -49,9 +49,10 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
-def schema_errors(document: dict[str, Any]) -> list[str]:
+def schema_errors(document: dict[str, Any]) -> list[dict[str, str]]:
+    """``{"field", "message"}`` pairs, the shape of a 422's ``fields`` (hub.openapi.FieldError)."""
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [f"{'.'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+    return [{"field": ".".join(str(p) for p in e.absolute_path) or "(root)", "message": e.message} for e in errors]
 
 
 def build_original(
@@ -87,7 +88,8 @@ def build_original(
     doc["infoSources"] = [{"name": agency_name, "role": "originator", "literal": agency_code}, *sources]
     problems = schema_errors(doc)
     if problems:
-        raise InvalidRequest(f"not valid ninjs 3.1: {problems[0]}", fields=problems[:20])
+        first = problems[0]
+        raise InvalidRequest(f"not valid ninjs 3.1: {first['field']}: {first['message']}", fields=problems[:20])
     return doc
 
 

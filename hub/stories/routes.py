@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.deps import PullCaller, PushCaller, RuntimeDep
+from hub.openapi import error_responses
 from hub.stories import service
 from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, VersionList
 
@@ -18,7 +19,10 @@ router = APIRouter(prefix="/v1/stories", tags=["stories"])
     "",
     response_model=StoryPushed,
     status_code=201,
-    responses={200: {"description": "same guid and content: the existing version", "model": StoryPushed}},
+    responses={
+        200: {"description": "same guid and content: the existing version", "model": StoryPushed},
+        **error_responses(401, 403, 408, 409, 413, 422, 503),
+    },
     summary="Push a ninjs story",
 )
 async def push_story(
@@ -34,7 +38,9 @@ async def push_story(
     return result.story
 
 
-@router.get("/{story_id}", summary="A story in one language (ninjs 3.1)")
+@router.get(
+    "/{story_id}", summary="A story in one language (ninjs 3.1)", responses=error_responses(401, 403, 404, 422, 503)
+)
 def get_story(
     runtime: RuntimeDep,
     caller: PullCaller,
@@ -44,12 +50,22 @@ def get_story(
     return service.get_story(runtime, caller, story_id, lang)
 
 
-@router.get("/{story_id}/versions", response_model=VersionList, summary="Version history")
+@router.get(
+    "/{story_id}/versions",
+    response_model=VersionList,
+    summary="Version history",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
 def list_versions(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> VersionList:
     return service.list_versions(runtime, caller, story_id)
 
 
-@router.post("/{story_id}/kill", response_model=StatusChanged, summary="Kill a story (pubStatus canceled)")
+@router.post(
+    "/{story_id}/kill",
+    response_model=StatusChanged,
+    summary="Kill a story (pubStatus canceled)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 def kill_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
     """Kill the story: pubStatus becomes `canceled` and every language of its current
     version gets a feed entry saying so; open translation jobs are canceled. Owner or
@@ -60,7 +76,12 @@ def kill_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> Status
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)
 
 
-@router.post("/{story_id}/withhold", response_model=StatusChanged, summary="Withhold a story")
+@router.post(
+    "/{story_id}/withhold",
+    response_model=StatusChanged,
+    summary="Withhold a story",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
 def withhold_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> StatusChanged:
     """Withhold the story: pubStatus becomes `withheld` and every language of its
     current version gets a feed entry saying so; open translation jobs are canceled, and

@@ -97,10 +97,21 @@ class StoryCreate(BaseModel):
     def _supported_language(cls, value: str) -> str:
         return primary_language(value)
 
+    @field_validator("uri")
+    @classmethod
+    def _storable_uri(cls, value: str) -> str:
+        # The uri is a database key; PostgreSQL text cannot hold NUL.
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character")
+        return value
+
     @field_validator("embargoedUntil")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return value.astimezone(UTC) if value else None
+        try:
+            return value.astimezone(UTC) if value else None
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+            raise ValueError("outside the range of dates the hub can store (years 1-9999 in UTC)") from None
 
     @model_validator(mode="after")
     def _has_main_headline(self) -> StoryCreate:

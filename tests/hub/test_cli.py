@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.server import MALFORMED_DETAIL
 from tests.fixtures.hub import free_port, wait_for_hub
 
 runner = CliRunner()
@@ -71,6 +73,13 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
     )
     try:
         wait_for_hub(f"http://127.0.0.1:{port}", {"ulak serve": (process, None)}, path="/readyz", timeout=30)
+        # Served with hub.server's protocol: even a request uvicorn cannot parse gets JSON.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: null\r\n\r\n")
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+        assert answer.startswith(b"HTTP/1.1 400") and answer.endswith(
+            b'"bad_request", "detail": "' + MALFORMED_DETAIL.encode() + b'"}'
+        )
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

@@ -159,3 +159,42 @@ def test_storage_down_is_503_and_nothing_is_committed(hub: HubHarness, tmp_path)
         moved.rename(root)
     assert hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).status_code == 201
     assert hub.client.get("/readyz").json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+
+
+def test_sqlite_file_that_cannot_be_opened_is_503(hub: HubHarness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real SQLite failure to open (its directory is gone): unavailable, by result code."""
+    key = hub.agency("azertac")
+    working = hub.runtime.sessions
+    gone = tmp_path / "gone"
+    dead = make_engine(f"sqlite:///{gone / 'ulak.db'}")  # makes the directory…
+    gone.rmdir()  # …which disappears before the first connection
+    hub.runtime.sessions = make_session_factory(dead)
+    try:
+        response = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key))
+        assert_error(response, 503, "database_unavailable")
+    finally:
+        hub.runtime.sessions = working
+        dead.dispose()
+
+
+def test_failing_statement_is_500_even_when_its_message_says_connect(hub: HubHarness) -> None:
+    """A statement the server rejects is a bug (500), not an outage (503), whatever words
+    its message happens to contain."""
+    from sqlalchemy import text
+
+    @hub.app.get("/test-only/broken-query")
+    def broken_query() -> None:
+        with hub.runtime.read() as session:
+            session.execute(text("SELECT * FROM connection_log_that_does_not_exist"))
+
+    assert_error(hub.client.get("/test-only/broken-query"), 500, "internal_error")
+
+
+def test_unexpected_exception_is_a_json_500(hub: HubHarness) -> None:
+    @hub.app.get("/test-only/crash")
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    response = hub.client.get("/test-only/crash")
+    assert_error(response, 500, "internal_error")
+    assert "a bug" not in response.text  # internals stay in the log
