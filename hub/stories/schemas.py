@@ -26,11 +26,30 @@ def primary_language(tag: str) -> str:
 PubStatus = Literal["usable", "withheld", "canceled"]
 
 
+def text_content_type(value: str | None) -> str | None:
+    """Text fields are plain text or HTML (which the hub sanitises): any other type — SVG,
+    XML, JavaScript — would be handed to partners' renderers unsanitised."""
+    if value is not None and value not in TEXT_TYPES:
+        raise ValueError(f"unsupported contentType {value!r}; use one of {', '.join(TEXT_TYPES)}")
+    return value
+
+
 class Headline(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: str | None = None
     contentType: str | None = None
     value: str = Field(min_length=1, max_length=2000)
+
+    _text_only = field_validator("contentType")(text_content_type)
+
+
+class Description(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str | None = None
+    contentType: str | None = None
+    value: str
+
+    _text_only = field_validator("contentType")(text_content_type)
 
 
 class Body(BaseModel):
@@ -39,12 +58,7 @@ class Body(BaseModel):
     contentType: str = "text/plain"
     value: str = Field(min_length=1)
 
-    @field_validator("contentType")
-    @classmethod
-    def _text_only(cls, value: str) -> str:
-        if value not in TEXT_TYPES:
-            raise ValueError(f"unsupported body contentType {value!r}; use one of {', '.join(TEXT_TYPES)}")
-        return value
+    _text_only = field_validator("contentType")(text_content_type)
 
 
 class Association(BaseModel):
@@ -85,6 +99,7 @@ class StoryCreate(BaseModel):
     language: str = Field(description="BCP 47; primary subtag one of " + ", ".join(SUPPORTED_LANGUAGES))
     headlines: list[Headline] = Field(min_length=1)
     bodies: list[Body] = Field(min_length=1)
+    descriptions: list[Description] | None = None
     embargoedUntil: AwareDatetime | None = None
     urgency: int | None = Field(default=None, ge=1, le=9)
     by: str | None = None

@@ -183,3 +183,21 @@ def test_embargoed_story_is_hidden_from_others_until_it_passes(hub: HubHarness) 
     assert hub.client.get(f"/v1/stories/{pushed['id']}", headers=hub.auth(reader)).status_code == 200
     # The owner saw it all along and gets no second copy.
     assert len(hub.client.get("/v1/feed?lang=az", headers=hub.auth(key)).json()["entries"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "item"),
+    [
+        ("headlines", {"role": "main", "contentType": "image/svg+xml", "value": "<svg onload=alert(1)>"}),
+        ("descriptions", {"role": "summary", "contentType": "text/xml", "value": "<x:script xmlns:x='x'/>"}),
+        ("bodies", {"role": "main", "contentType": "text/javascript", "value": "alert(1)"}),
+    ],
+)
+def test_text_fields_are_plain_text_or_html_only(hub: HubHarness, field: str, item: dict) -> None:
+    """Only HTML is sanitised, so any other markup type would reach partners' renderers
+    as sent: refused, naming the field, and nothing is stored."""
+    key = hub.agency("azertac")
+    answer = hub.client.post("/v1/stories", json=story("az-1", **{field: [item]}), headers=hub.auth(key))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["fields"][0]["field"] == f"{field}.0.contentType"
+    assert hub.client.get("/v1/feed?lang=az", headers=hub.auth(key)).json()["entries"] == []
