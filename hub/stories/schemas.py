@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.config import SUPPORTED_LANGUAGES
-from translation import HTML_CONTENT_TYPES
+from translation import HTML_CONTENT_TYPES, is_html
 
 TEXT_TYPES = ("text/plain", *HTML_CONTENT_TYPES)
 # Set by the hub from its own clock and state: an agency's values are ignored.
@@ -29,7 +29,7 @@ PubStatus = Literal["usable", "withheld", "canceled"]
 def text_content_type(value: str | None) -> str | None:
     """Text fields are plain text or HTML (which the hub sanitises): any other type — SVG,
     XML, JavaScript — would be handed to partners' renderers unsanitised."""
-    if value is not None and value not in TEXT_TYPES:
+    if value is not None and not (is_html(value) or value.split(";", 1)[0].strip().lower() == "text/plain"):
         raise ValueError(f"unsupported contentType {value!r}; use one of {', '.join(TEXT_TYPES)}")
     return value
 
