@@ -115,26 +115,20 @@ def _read_vocabulary(model_dir: Path, side: str) -> set[str] | None:
     return None
 
 
-def read_package(path: Path) -> PackageInfo:
-    """Validate an unpacked package directory and describe it; raise InvalidPackage saying why."""
-    try:
-        metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InvalidPackage(f"{path.name}: no {METADATA}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidPackage(f"{path.name}: {METADATA} is not valid JSON ({exc})") from None
+def _info_from_metadata(metadata: object, path: Path, name: str) -> PackageInfo:
+    """The package ``metadata`` describes (no digest yet); InvalidPackage names ``name`` when malformed."""
     if not isinstance(metadata, dict):
-        raise InvalidPackage(f"{path.name}: {METADATA} must be a JSON object")
+        raise InvalidPackage(f"{name}: {METADATA} must be a JSON object")
     for key in ("from_code", "to_code", "package_version"):
         if not isinstance(metadata.get(key), str) or not metadata[key]:
-            raise InvalidPackage(f"{path.name}: {METADATA} lacks {key!r}")
+            raise InvalidPackage(f"{name}: {METADATA} lacks {key!r}")
     languages = metadata.get("languages") or []
     tokens = metadata.get("language_tokens") or {}
     if not (isinstance(languages, list) and all(isinstance(x, str) for x in languages)):
-        raise InvalidPackage(f"{path.name}: 'languages' must be a list of language codes")
+        raise InvalidPackage(f"{name}: 'languages' must be a list of language codes")
     if not isinstance(tokens, dict):
-        raise InvalidPackage(f"{path.name}: 'language_tokens' must map codes to tokens")
-    info = PackageInfo(
+        raise InvalidPackage(f"{name}: 'language_tokens' must map codes to tokens")
+    return PackageInfo(
         code=metadata.get("code") or f"translate-{metadata['from_code']}_{metadata['to_code']}",
         version=metadata["package_version"],
         from_code=metadata["from_code"],
@@ -147,6 +141,17 @@ def read_package(path: Path) -> PackageInfo:
         from_name=metadata.get("from_name") or "",
         to_name=metadata.get("to_name") or "",
     )
+
+
+def read_package(path: Path) -> PackageInfo:
+    """Validate an unpacked package directory and describe it; raise InvalidPackage saying why."""
+    try:
+        metadata = json.loads((path / METADATA).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidPackage(f"{path.name}: no {METADATA}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidPackage(f"{path.name}: {METADATA} is not valid JSON ({exc})") from None
+    info = _info_from_metadata(metadata, path, path.name)
     try:
         spm.SentencePieceProcessor(model_file=str(path / SENTENCEPIECE))
     except (OSError, RuntimeError) as exc:
@@ -270,6 +275,31 @@ def install_archive(archive_path: Path, packages_dir: Path) -> PackageInfo:
         return _move_into_place(scratch / top, packages_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def archive_info(archive_path: Path) -> PackageInfo:
+    """What an .argosmodel would install, read from its metadata without unpacking it.
+
+    Only the metadata and the presence of the model files are checked (no digest:
+    ``install_archive`` validates and hashes); ``path`` is the archive itself.
+    """
+    try:
+        archive = zipfile.ZipFile(archive_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InvalidPackage(f"{archive_path.name}: not a readable zip archive ({exc})") from None
+    with archive:
+        top = _top_level_folder(archive, archive_path.name)
+        names = set(archive.namelist())
+        try:
+            metadata = json.loads(archive.read(f"{top}/{METADATA}").decode("utf-8"))
+        except KeyError:
+            raise InvalidPackage(f"{archive_path.name}: no {METADATA}") from None
+        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+            raise InvalidPackage(f"{archive_path.name}: {METADATA} is unreadable ({exc})") from None
+    for required in (SENTENCEPIECE, f"{MODEL_DIR}/model.bin", f"{MODEL_DIR}/config.json"):
+        if f"{top}/{required}" not in names:
+            raise InvalidPackage(f"{archive_path.name}: {required} is missing")
+    return _info_from_metadata(metadata, archive_path, archive_path.name)
 
 
 def import_model(
