@@ -6,11 +6,8 @@ rewritten to synthetic .argosmodel files (nothing is downloaded from outside).
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,6 @@ import typer
 from typer.testing import CliRunner
 
 from hub.commands import models, translate
-from tests.fixtures.data import ARGOS_INDEX
 
 
 def _cli() -> typer.Typer:
@@ -27,35 +23,6 @@ def _cli() -> typer.Typer:
     app.add_typer(models.app, name="models")
     app.command("translate")(translate.translate)
     return app
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def index_server(tmp_path_factory: pytest.TempPathFactory, synthetic_archives: dict[str, Path]) -> Iterator[str]:
-    """Serve the Argos index snapshot with every link we have a synthetic package for rewritten."""
-    root = tmp_path_factory.mktemp("index-server")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(root)))
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    entries = json.loads(ARGOS_INDEX.read_text(encoding="utf-8"))
-    for entry in entries:
-        archive = synthetic_archives.get(entry["code"])
-        if archive is not None:
-            (root / archive.name).write_bytes(archive.read_bytes())
-            entry["links"] = [f"{base}/{archive.name}"]
-        else:
-            entry["links"] = [f"{base}/missing/{entry['code']}.argosmodel"]
-    (root / "index.json").write_text(json.dumps(entries), encoding="utf-8")
-    (root / "broken.argosmodel").write_bytes(b"PK\x03\x04 definitely not a zip")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    server.server_close()
-    thread.join()
 
 
 @pytest.fixture
