@@ -37,7 +37,7 @@ class Offer:
 
 @dataclass(frozen=True)
 class SetupPlan:
-    """``add`` in install order; ``missing`` before and ``remaining`` after adding them."""
+    """``add`` (pair packages, then multilingual ones, by code); ``missing`` before and ``remaining`` after."""
 
     add: tuple[Offer, ...]
     missing: tuple[Pair, ...]
@@ -158,7 +158,7 @@ def plan_additions(installed: Sequence[PackageInfo], offers: Iterable[Offer], la
         base = [*installed, *(o.package for o in chosen)]
         chosen += _choose(base, [o for o in pool if o.package.multilingual == multilingual], languages)
     return SetupPlan(
-        add=tuple(chosen),
+        add=tuple(sorted(chosen, key=lambda o: (o.package.multilingual, o.package.code))),
         missing=tuple(missing_pairs(installed, languages)),
         remaining=tuple(missing_pairs([*installed, *(o.package for o in chosen)], languages)),
     )

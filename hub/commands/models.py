@@ -1,4 +1,4 @@
-"""`ulak models …`: list, install, import and remove translation packages.
+"""`ulak models …`: list, install, import, export and remove translation packages; set up a hub.
 
 Thin: settings come from ``load_settings()`` (which names the data dir on stderr), the work
 is done by ``translation.packages`` and ``translation.index``; errors print one line to
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -21,9 +21,25 @@ from rich.table import Table
 
 from hub.commands.settings import load_settings
 from hub.config import Settings
-from translation.errors import TranslationError
-from translation.index import download, find_entry, load_index
-from translation.packages import PackageInfo, import_model, install_archive, installed_packages, remove_package
+from translation.errors import IndexUnavailable, ModelNotInstalled, TranslationError
+from translation.index import IndexEntry, download, find_entry, load_index
+from translation.packages import (
+    PackageInfo,
+    import_model,
+    install_archive,
+    installed_packages,
+    remove_package,
+    write_archive,
+)
+from translation.provision import (
+    Offer,
+    blocked_languages,
+    describe,
+    missing_pairs,
+    offers_from_folder,
+    offers_from_index,
+    plan_additions,
+)
 
 app = typer.Typer(help="Manage offline translation packages (Argos format).", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
@@ -42,8 +58,21 @@ def _errors() -> Iterator[None]:
         _fail(str(exc))
 
 
+_OFFLINE_HINT = (
+    "offline, install package files with `ulak models setup --from DIR` or `ulak models install FILE`; "
+    "or set ULAK_ARGOS_INDEX_URL to a reachable mirror of the index"
+)
+
+
 def _index_cache(settings: Settings) -> Path:
     return settings.data_dir / "cache" / "argos-index.json"
+
+
+def _load_index(settings: Settings, *, refresh: bool = False) -> list[IndexEntry]:
+    try:
+        return load_index(settings.argos_index_url, _index_cache(settings), refresh=refresh)
+    except IndexUnavailable as exc:
+        raise IndexUnavailable(f"the package index is unreachable ({exc}); {_OFFLINE_HINT}") from None
 
 
 def _print_installed(info: PackageInfo, verb: str) -> None:
@@ -59,7 +88,7 @@ def available(
     """Packages the Argos index offers (cached under the data dir)."""
     settings = load_settings()
     with _errors():
-        entries = load_index(settings.argos_index_url, _index_cache(settings), refresh=refresh)
+        entries = _load_index(settings, refresh=refresh)
     installed = {p.code: p.version for p in installed_packages(settings.resolved_models_dir)}
     if json_output:
         rows = [e.to_dict() | {"installed": installed.get(e.code)} for e in entries]
@@ -92,6 +121,17 @@ def _download_with_progress(url: str, dest: Path) -> Path:
         return download(url, dest, on_progress=update)
 
 
+def _looks_like_path(source: str) -> bool:
+    return "/" in source or "\\" in source or source.endswith(".argosmodel")
+
+
+def _install_url(url: str, packages_dir: Path) -> PackageInfo:
+    packages_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=packages_dir, prefix=".download-") as scratch:
+        archive = _download_with_progress(url, Path(scratch) / "package.argosmodel")
+        return install_archive(archive, packages_dir)
+
+
 @app.command("install")
 def install(
     source: Annotated[
@@ -102,20 +142,19 @@ def install(
     settings = load_settings()
     packages_dir = settings.resolved_models_dir
     with _errors():
-        if Path(source).is_file():
+        if source.startswith(("http://", "https://")):
+            info = _install_url(source, packages_dir)
+        elif Path(source).is_file():
             info = install_archive(Path(source), packages_dir)
+        elif _looks_like_path(source):
+            # A mistyped file name is not an index code: asking the index would only add a
+            # network error (offline) or "no package" to the real problem.
+            _fail(f"no such file: {source}")
         else:
-            if source.startswith(("http://", "https://")):
-                url = source
-            else:
-                entry = find_entry(load_index(settings.argos_index_url, _index_cache(settings)), source)
-                if not entry.links:
-                    _fail(f"the index lists no download link for {entry.code}")
-                url = entry.links[0]
-            packages_dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=packages_dir, prefix=".download-") as scratch:
-                archive = _download_with_progress(url, Path(scratch) / "package.argosmodel")
-                info = install_archive(archive, packages_dir)
+            entry = find_entry(_load_index(settings), source)
+            if not entry.links:
+                _fail(f"the index lists no download link for {entry.code}")
+            info = _install_url(entry.links[0], packages_dir)
     _print_installed(info, "installed")
 
 
@@ -188,3 +227,148 @@ def import_(
             target_prefix=target_prefix,
         )
     _print_installed(info, "imported")
+
+
+@app.command("export")
+def export(
+    code: Annotated[str, typer.Argument(help="installed package code, e.g. translate-az_en")],
+    file: Annotated[Path, typer.Argument(help="the .argosmodel file to write (or a folder to write it in)")],
+) -> None:
+    """Write an installed package as an .argosmodel that `install` and `setup --from` accept."""
+    settings = load_settings()
+    matches = [p for p in installed_packages(settings.resolved_models_dir) if p.code == code]
+    if not matches:
+        _fail(str(ModelNotInstalled(f"package {code!r} is not installed")))
+    info = matches[0]
+    dest = file / f"{info.code}-{info.version}.argosmodel" if file.is_dir() else file
+    if not dest.parent.is_dir():
+        _fail(f"no such folder: {dest.parent}")
+    try:
+        write_archive(info.path, dest)
+    except OSError as exc:
+        _fail(f"cannot write {dest}: {exc.strerror or exc}")
+    typer.echo(f"exported {info.code} {info.version} (digest {info.short_digest}) to {dest}")
+
+
+# What `setup` converts when the index lacks a language (Uzbek), and how to get the converter.
+MULTILINGUAL_CHECKPOINT = "facebook/nllb-200-distilled-600M"
+CONVERT_EXTRA = "pip install torch==2.13.0 'ulak[convert]'"
+
+
+def _pairs_text(lang: str, pairs: list[tuple[str, str]]) -> str:
+    into = [target for source, target in pairs if source == lang]
+    out_of = [source for source, target in pairs if target == lang]
+    parts = [f"{lang} → {', '.join(into)}"] if into else []
+    parts += [f"{', '.join(out_of)} → {lang}"] if out_of else []
+    return "; ".join(parts)
+
+
+def _offers(settings: Settings, from_dir: Path | None) -> tuple[list[Offer], str | None]:
+    """The packages on offer, and why languages may stay blocked; None as the reason: online."""
+    if from_dir is not None:
+        if not from_dir.is_dir():
+            _fail(f"no such folder: {from_dir}")
+        offers, skipped = offers_from_folder(from_dir)
+        for reason in skipped:
+            typer.echo(f"skipped {reason}", err=True)
+        return offers, f"no package file in {from_dir} serves them"
+    try:
+        return offers_from_index(_load_index(settings)), None
+    except IndexUnavailable as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return [], "the package index is unreachable"
+
+
+def _converter() -> Callable[..., PackageInfo] | None:
+    try:
+        from translation.convert import convert_checkpoint  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return cast("Callable[..., PackageInfo]", convert_checkpoint)
+
+
+def _convert(checkpoint: str, packages_dir: Path, languages: tuple[str, ...]) -> bool | None:
+    """Convert a multilingual checkpoint (downloads it) for ``languages``: True if it worked,
+    False if it failed, None if the convert extra is missing."""
+    convert_checkpoint = _converter()
+    if convert_checkpoint is None:
+        return None
+    typer.echo(f"converting {checkpoint} for {', '.join(languages)} (downloads the checkpoint)")
+    try:
+        info = convert_checkpoint(checkpoint, packages_dir, languages=languages)
+    except ImportError as exc:  # the extra's own heavy imports are lazy too
+        typer.echo(f"error: the convert extra is incomplete ({exc})", err=True)
+        return None
+    except TranslationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return False
+    _print_installed(info, "converted")
+    return True
+
+
+@app.command("setup")
+def setup(
+    from_dir: Annotated[
+        Path | None,
+        typer.Option("--from", help="a folder of package files (e.g. copied from a connected hub); no network"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and install nothing")] = False,
+    checkpoint: Annotated[
+        str, typer.Option(help="multilingual checkpoint converted (online) for languages the index lacks")
+    ] = MULTILINGUAL_CHECKPOINT,
+) -> None:
+    """Install what ULAK_TARGET_LANGUAGES need: every ordered pair of them becomes translatable.
+
+    Packages come from --from DIR, else from the Argos index (ULAK_ARGOS_INDEX_URL); pairs neither
+    covers need a converted multilingual model. Exits 1 while languages stay blocked.
+    """
+    settings = load_settings()
+    packages_dir, languages = settings.resolved_models_dir, settings.target_languages
+    installed = installed_packages(packages_dir)
+    missing = missing_pairs(installed, languages)
+    everything = f"every pair of {', '.join(languages)} can be translated"
+    if not missing:
+        typer.echo(f"ready: {everything}; nothing to install")
+        return
+    total = len(languages) * (len(languages) - 1)
+    typer.echo(f"{len(missing)} of {total} pairs of {', '.join(languages)} cannot be translated yet")
+    offers, offline_reason = _offers(settings, from_dir)
+    plan = plan_additions(installed, offers, languages)
+    remaining = list(plan.remaining)
+    for offer in plan.add:
+        if dry_run:
+            typer.echo(f"would install {describe(offer)} from {offer.location}")
+            continue
+        try:
+            if offer.location.startswith(("http://", "https://")):
+                info = _install_url(offer.location, packages_dir)
+            else:
+                info = install_archive(Path(offer.location), packages_dir)
+        except TranslationError as exc:
+            typer.echo(f"error: {offer.package.code}: {exc}", err=True)
+            continue
+        _print_installed(info, "installed")
+    if not dry_run:
+        remaining = missing_pairs(installed_packages(packages_dir), languages)
+    online = offline_reason is None
+    extra_missing = _converter() is None
+    if remaining and online and not extra_missing:
+        if dry_run:
+            typer.echo(f"would convert {checkpoint} for {', '.join(languages)}")
+            remaining = []
+        else:
+            converted = _convert(checkpoint, packages_dir, languages)
+            extra_missing = converted is None
+            if converted:
+                remaining = missing_pairs(installed_packages(packages_dir), languages)
+    if not remaining:
+        typer.echo(f"ready: {everything}" if not dry_run else f"the plan makes {everything}")
+        return
+    reason = offline_reason or "the Argos index has no package for them; a multilingual model is needed"
+    for lang, pairs in blocked_languages(remaining).items():
+        typer.echo(f"blocked: {lang} ({_pairs_text(lang, pairs)}): {reason}")
+    if online and extra_missing:
+        command = f"ulak models convert {checkpoint} --languages {','.join(languages)}"
+        typer.echo(f"to convert one, install the convert extra: {CONVERT_EXTRA}")
+        typer.echo(f"then run: {command}")
+    raise typer.Exit(1)

@@ -52,9 +52,7 @@ def test_pair_packages_first_multilingual_for_the_rest_and_nothing_redundant() -
     # With az, tr, ru ↔ en in, az → tr goes through English: the az_tr package would be
     # redundant. en ↔ uz then needs a multilingual package, and the smaller one suffices;
     # az → en is already installed; en → fr serves nothing.
-    assert codes(plan.add) == sorted(
-        [p.code for p in bilingual if p.code != "translate-az_en"] + ["translate-en_uz"]
-    )
+    assert codes(plan.add) == sorted([p.code for p in bilingual if p.code != "translate-az_en"] + ["translate-en_uz"])
     assert plan.remaining == ()
 
 
