@@ -146,6 +146,10 @@ def install(
             info = _install_url(source, packages_dir)
         elif Path(source).is_file():
             info = install_archive(Path(source), packages_dir)
+        elif Path(source).is_dir():
+            _fail(
+                f"{source} is a folder, not a package file (to install what it holds: ulak models setup --from {source})"
+            )
         elif _looks_like_path(source):
             # A mistyped file name is not an index code: asking the index would only add a
             # network error (offline) or "no package" to the real problem.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from translation.packages import PackageInfo
-from translation.provision import Offer, blocked_languages, missing_pairs, plan_additions
+from translation.packages import PackageInfo, install_archive
+from translation.provision import Offer, blocked_languages, missing_pairs, offers_from_folder, plan_additions
 
 FIVE = ("az", "tr", "ru", "uz", "en")
 
@@ -73,3 +74,32 @@ def test_blocked_languages_name_the_language_at_fault() -> None:
     installed = [pair(s, t) for lang in ("az", "tr", "ru") for s, t in [(lang, "en"), ("en", lang)]]
     blocked = blocked_languages(missing_pairs(installed, FIVE))
     assert list(blocked) == ["uz"] and len(blocked["uz"]) == 8
+
+
+def test_a_folder_offers_its_package_files_read_without_installing(
+    tmp_path: Path, synthetic_archives: dict[str, Path]
+) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    good = synthetic_archives["translate-en_uz"]
+    (folder / "uzbek.zip").write_bytes(good.read_bytes())  # any name: the metadata says what it is
+    (folder / "notes.txt").write_text("not a package", encoding="utf-8")
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(folder / "no-model.argosmodel", "w") as hollow:
+        for name in source.namelist():
+            if not name.endswith("model.bin"):
+                hollow.writestr(name, source.read(name))
+
+    offers, skipped = offers_from_folder(folder)
+
+    [offer] = offers
+    installed = install_archive(good, tmp_path / "models")
+    assert offer.location == str(folder / "uzbek.zip")
+    assert (offer.package.code, offer.package.version, offer.package.languages) == (
+        installed.code,
+        installed.version,
+        installed.languages,
+    )
+    assert sorted(skipped) == [
+        "no-model.argosmodel: model/model.bin is missing",
+        "notes.txt: not a readable zip archive (File is not a zip file)",
+    ]

@@ -247,6 +247,12 @@ def test_install_of_a_missing_file_says_no_such_file_without_the_network(
     assert not (tmp_path / "data" / "cache").exists()
 
 
+def test_install_of_a_folder_points_at_setup_from(cli, package_folder: Path) -> None:
+    result = cli("models", "install", str(package_folder))
+    assert result.exit_code == 1 and f"ulak models setup --from {package_folder}" in result.stderr
+    assert _installed(cli) == {}
+
+
 def test_available_offline_says_the_index_is_unreachable_and_what_to_do(cli, offline_url: str) -> None:
     result = cli("models", "available")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # not a traceback
