@@ -48,6 +48,8 @@ def build_engine(settings: Settings) -> TranslationEngine:
         max_loaded_models=settings.translation_max_loaded_models,
         min_decoding_length=settings.translation_min_decoding_length,
         max_decoding_length=settings.translation_max_decoding_length,
+        prefer=settings.translation_prefer,
+        prefer_pairs=settings.translation_prefer_pairs,
     )
 
 

@@ -1,5 +1,6 @@
 """Which packages a translation goes through, in the running hub: one hop beats the English
-pivot, and ``/translations`` and ``infoSources`` name the route actually taken."""
+pivot, ``ULAK_TRANSLATION_PREFER(_PAIRS)`` chooses among one-hop packages, and
+``/translations`` and ``infoSources`` name the route actually taken."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from hub.config import Settings
 from hub.jobs.worker import TranslationWorker, build_engine
 from tests.fixtures.hub import HubHarness, make_settings, story
 from tests.fixtures.synthetic_models import SyntheticPackage, build_package
@@ -89,3 +92,37 @@ def test_multilingual_package_carries_az_to_uz_in_one_hop(database_url: str, tmp
             [hop("translate-az_en", "az", "en"), hop("translate-en_tr", "en", "tr")],
         )
         assert pushed.translator("tr") == "translate-az_en 1.0 → translate-en_tr 1.0"
+
+
+def test_prefer_multilingual_sends_pairs_both_kinds_serve_through_it(
+    database_url: str, tmp_path: Path, models: Path
+) -> None:
+    with translated(database_url, tmp_path / "data", models, translation_prefer="multilingual") as pushed:
+        found = pushed.routes()
+        assert found["en"] == ("translate-az_uz 1.0", [hop("translate-az_uz", "az", "en")])
+        assert pushed.translator("en") == "translate-az_uz 1.0"
+        assert found["uz"][1] == [hop("translate-az_uz", "az", "uz")]
+        # The pivot's first hop is a pair both kinds serve: it follows the preference too.
+        assert found["tr"][1] == [hop("translate-az_uz", "az", "en"), hop("translate-en_tr", "en", "tr")]
+
+
+def test_a_pair_preference_overrides_the_default(database_url: str, tmp_path: Path, models: Path) -> None:
+    with translated(database_url, tmp_path / "data", models, translation_prefer_pairs="az-en:multilingual") as pushed:
+        assert pushed.routes()["en"][1] == [hop("translate-az_uz", "az", "en")]
+
+
+def test_preference_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ULAK_TRANSLATION_PREFER", "multilingual")
+    monkeypatch.setenv("ULAK_TRANSLATION_PREFER_PAIRS", "az-uz:bilingual, tr-en:multilingual")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.translation_prefer == "multilingual"
+    assert settings.translation_prefer_pairs == {("az", "uz"): "bilingual", ("tr", "en"): "multilingual"}
+    assert Settings(_env_file=None, translation_prefer_pairs="").translation_prefer_pairs == {}  # type: ignore[call-arg]
+    for bad in ("az-uz:nllb", "az-uz", "azuz:bilingual"):
+        monkeypatch.setenv("ULAK_TRANSLATION_PREFER_PAIRS", bad)
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("ULAK_TRANSLATION_PREFER_PAIRS")
+    monkeypatch.setenv("ULAK_TRANSLATION_PREFER", "smallest")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
