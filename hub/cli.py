@@ -16,6 +16,7 @@ from hub.commands import translate as translate_commands
 from hub.commands.settings import load_settings
 from hub.db import SchemaOutdated, upgrade
 from hub.errors import HubError
+from hub.jobs.coverage import blocked_hint
 from hub.runtime import HubRuntime
 from hub.sweep import sweep, sweep_at_start
 from storage import StorageError
@@ -85,6 +86,9 @@ def serve(
                 "  ulak keys create azertac --scopes push,pull",
                 highlight=False,
             )
+    hint = blocked_hint(settings)
+    if hint is not None:
+        err.print(hint, highlight=False, markup=False)
     uvicorn.Server(uvicorn_config(app_, host=host, port=port, log_level="info")).run()
 
 

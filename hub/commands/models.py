@@ -21,6 +21,7 @@ from rich.table import Table
 
 from hub.commands.settings import load_settings
 from hub.config import Settings
+from hub.jobs.coverage import blocked_hint
 from translation.errors import TranslationError
 from translation.index import download, find_entry, load_index
 from translation.packages import PackageInfo, import_model, install_archive, installed_packages, remove_package
@@ -121,15 +122,22 @@ def install(
 
 @app.command("list")
 def list_installed(json_output: JsonOption = False) -> None:
-    """Installed packages."""
-    packages = installed_packages(load_settings().resolved_models_dir)
+    """Installed packages, and (on stderr) the configured languages they cannot reach."""
+    settings = load_settings()
+    packages = installed_packages(settings.resolved_models_dir)
     if json_output:
         typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
-        return
-    table = Table("code", "version", "from", "to", "languages", "digest")
-    for p in packages:
-        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
-    Console().print(table)
+    else:
+        table = Table("code", "version", "from", "to", "languages", "digest")
+        for p in packages:
+            table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
+        if packages:
+            Console().print(table)
+        else:
+            typer.echo("No translation packages installed.", err=True)
+    hint = blocked_hint(settings)
+    if hint is not None:
+        typer.echo(hint, err=True)
 
 
 @app.command("remove")

@@ -59,7 +59,7 @@ def test_serve_refuses_an_outdated_schema_and_names_the_command(env: dict[str, s
     assert result.exit_code == 1 and "ulak db upgrade" in result.stderr
 
 
-def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_runs_and_says_how_to_create_an_agency_and_install_models(env: dict[str, str], tmp_path: Path) -> None:
     assert run("db", "upgrade").exit_code == 0
     port = free_port()
     process = subprocess.Popen(
@@ -84,6 +84,9 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert "ulak agencies create" in stderr and "ulak keys create" in stderr
+    # No models installed: every configured language is blocked, and the fix is named.
+    assert "Translation is blocked" in stderr and "  uz (Uzbek) from az, tr, ru, en\n" in stderr
+    assert "  ulak models setup\n" in stderr and "  ulak models install translate-az_en\n" in stderr
     assert f"data dir: {Path(env['ULAK_DATA_DIR']).resolve()}\n" in stderr
 
 
