@@ -88,7 +88,7 @@ def serve(
             )
     hint = blocked_hint(settings)
     if hint is not None:
-        err.print(hint, highlight=False, markup=False)
+        err.print(hint, highlight=False, markup=False, soft_wrap=True)
     uvicorn.Server(uvicorn_config(app_, host=host, port=port, log_level="info")).run()
 
 
