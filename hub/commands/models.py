@@ -122,22 +122,18 @@ def install(
 
 @app.command("list")
 def list_installed(json_output: JsonOption = False) -> None:
-    """Installed packages, and (on stderr) the configured languages they cannot reach."""
+    """Installed packages; on stderr, the configured languages they cannot reach and the fix."""
     settings = load_settings()
     packages = installed_packages(settings.resolved_models_dir)
+    if (hint := blocked_hint(settings)) is not None:
+        typer.echo(hint, err=True)
     if json_output:
         typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
-    else:
-        table = Table("code", "version", "from", "to", "languages", "digest")
-        for p in packages:
-            table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
-        if packages:
-            Console().print(table)
-        else:
-            typer.echo("No translation packages installed.", err=True)
-    hint = blocked_hint(settings)
-    if hint is not None:
-        typer.echo(hint, err=True)
+        return
+    table = Table("code", "version", "from", "to", "languages", "digest")
+    for p in packages:
+        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
+    Console().print(table)
 
 
 @app.command("remove")
