@@ -14,8 +14,10 @@ from hub.agencies import service as agencies
 from hub.commands import models as models_commands
 from hub.commands import translate as translate_commands
 from hub.commands.settings import load_settings
+from hub.config import Settings
 from hub.db import SchemaOutdated, upgrade
 from hub.errors import HubError
+from hub.jobs.coverage import blocked_hint
 from hub.runtime import HubRuntime
 from hub.sweep import sweep, sweep_at_start
 from storage import StorageError
@@ -48,6 +50,13 @@ def _log_to_stderr() -> None:
     logger = logging.getLogger("ulak")
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
+
+
+def _say_blocked(settings: Settings) -> None:
+    hint = blocked_hint(settings)
+    if hint is not None:
+        # Unwrapped: a command split across lines in a log cannot be pasted.
+        err.print(hint, highlight=False, markup=False, soft_wrap=True)
 
 
 def _runtime() -> HubRuntime:
@@ -85,6 +94,8 @@ def serve(
                 "  ulak keys create azertac --scopes push,pull",
                 highlight=False,
             )
+    if settings.embedded_worker:  # else the workers' hosts have the models, and say so
+        _say_blocked(settings)
     uvicorn.Server(uvicorn_config(app_, host=host, port=port, log_level="info")).run()
 
 
@@ -101,6 +112,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
         check_schema(runtime.engine)
     except SchemaOutdated as exc:
         raise _fail(str(exc)) from None
+    _say_blocked(settings)
     sweep_at_start(runtime)
     EmbeddedWorker(runtime, concurrency=concurrency).run_forever()
 

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from translation.routing import Preference
+
 SUPPORTED_LANGUAGES = ("az", "tr", "ru", "uz", "en", "kk", "ky")
 DEFAULT_SECRET = "change-me-in-production"
 
@@ -58,6 +60,13 @@ class Settings(BaseSettings):
     translation_min_decoding_length: int = 1
     translation_memory: bool = Field(default=True, description="reuse sentences already translated by the same model")
     translation_max_chars: int = Field(default=200_000, description="longer stories fail instead of hogging a worker")
+    translation_prefer: Preference = Field(
+        default="bilingual", description="which package serves a pair both a bilingual and a multilingual one serve"
+    )
+    translation_prefer_pairs: Annotated[dict[tuple[str, str], Preference], NoDecode] = Field(
+        default_factory=dict,
+        description="per-pair overrides of translation_prefer, e.g. az-uz:multilingual,tr-en:bilingual",
+    )
 
     # worker
     embedded_worker: bool = True
@@ -72,6 +81,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(code.strip() for code in value.split(",") if code.strip())
         return value
+
+    @field_validator("translation_prefer_pairs", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[tuple[str, str], str] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            pair, _, prefer = item.partition(":")
+            source, _, target = pair.partition("-")
+            if not (source.strip() and target.strip() and prefer.strip()):
+                raise ValueError(f"{item!r} is not SOURCE-TARGET:PREFERENCE, e.g. az-uz:multilingual")
+            pairs[source.strip(), target.strip()] = prefer.strip()
+        return pairs
 
     @field_validator("target_languages")
     @classmethod

@@ -220,6 +220,8 @@ class TranslationJob(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     model: Mapped[str | None] = mapped_column(String(400), default=None)
+    # The hops a done translation took: [{"package", "version", "from", "to"}, …].
+    route: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -18,7 +18,7 @@ each package's content digest: a replaced model never answers with the old one's
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from translation.inference import (
 from translation.markup import segment_html
 from translation.memory import TranslationMemory
 from translation.packages import PackageInfo, installed_packages, scan_signature
-from translation.routing import Hop, ModelRef, Route, Router
+from translation.routing import Hop, ModelRef, Preference, Route, Router
 from translation.segmentation import segment_text
 
 
@@ -89,6 +89,8 @@ class TranslationEngine:
 
     ``threads`` is the number of CPU workers (0: one per available CPU); each decodes one
     batch at a time on one thread. ``max_batch_tokens`` caps a batch's padded source tokens.
+    ``prefer`` / ``prefer_pairs``: which kind of package serves a pair both kinds serve
+    directly (see ``translation.routing``).
     """
 
     def __init__(
@@ -104,8 +106,12 @@ class TranslationEngine:
         max_decoding_length: int = 256,
         min_decoding_length: int = 1,
         max_batch_tokens: int = DecodingOptions.max_batch_tokens,
+        prefer: Preference = "bilingual",
+        prefer_pairs: Mapping[tuple[str, str], Preference] | None = None,
     ) -> None:
         self.packages_dir = Path(packages_dir)
+        # An empty router checks the preferences before anything is loaded.
+        self._router = Router([], prefer=prefer, prefer_pairs=prefer_pairs)
         self.options = DecodingOptions(
             beam_size=beam_size,
             length_penalty=length_penalty,
@@ -126,7 +132,7 @@ class TranslationEngine:
         # Taken before the scan: a change during it makes the next check rescan again.
         self._scanned = scan_signature(self.packages_dir)
         self.packages: list[PackageInfo] = installed_packages(self.packages_dir)
-        self._router = Router(self.packages)
+        self._router = Router(self.packages, prefer=self._router.prefer, prefer_pairs=self._router.prefer_pairs)
         self.pool.retain(self.packages)
 
     def refresh_if_changed(self) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from translation.errors import InvalidPackage, UnsupportedLanguagePair
+from translation.errors import InvalidPackage
 from translation.index import IndexEntry
 from translation.packages import PackageInfo, archive_info, version_key
 from translation.routing import PIVOT_LANG, Router
@@ -46,15 +46,9 @@ class SetupPlan:
 
 def missing_pairs(packages: Sequence[PackageInfo], languages: Sequence[str]) -> list[Pair]:
     """Ordered pairs of ``languages`` that ``packages`` cannot route, in language order."""
-    router = Router(packages)
-    missing = []
-    for source_lang in languages:
-        for target_lang in languages:
-            try:
-                router.plan(source_lang, target_lang)
-            except UnsupportedLanguagePair:
-                missing.append((source_lang, target_lang))
-    return missing
+    order = {lang: index for index, lang in enumerate(languages)}
+    blocked = Router(packages).blocked(languages, languages)
+    return sorted(((e.source_lang, e.target_lang) for e in blocked), key=lambda p: (order[p[0]], order[p[1]]))
 
 
 def blocked_languages(pairs: Iterable[Pair]) -> dict[str, list[Pair]]:

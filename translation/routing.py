@@ -1,20 +1,26 @@
 """Language routing: which installed package(s) carry a text from one language to another.
 
-Preference, per pair: a package made for exactly that pair, else a multilingual package
-covering both languages, else two hops through English (source → en → target). The first
-hop of a pivot is the same for every target, so the engine translates to English once and
-fans out from there.
+One hop beats two: a package made for exactly the pair or a multilingual package covering
+both languages serves it directly; only when neither exists does the text go through English
+(source → en → target). Among direct packages the preference decides: ``bilingual`` (the
+default) takes a package made for the pair first, ``multilingual`` a multilingual one, and
+per-pair overrides beat the default; then the newest version wins. The first hop of a pivot
+is the same for every target, so the engine translates to English once and fans out from
+there. ``blocked`` lists the pairs no installed package can route, each with its fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from translation.errors import UnsupportedLanguagePair
 from translation.packages import PackageInfo, version_key
 
 PIVOT_LANG = "en"
+Preference = Literal["bilingual", "multilingual"]
+PREFERENCES: tuple[Preference, ...] = get_args(Preference)
 
 
 @dataclass(frozen=True)
@@ -64,23 +70,39 @@ class Route:
         return [hop.ref for hop in self.hops]
 
 
-def _preference(package: PackageInfo) -> tuple[bool, tuple[tuple[int, str], ...], str]:
-    # Dedicated pair models first (smaller, usually better), then the newest version; the code
-    # breaks ties so the choice never depends on directory order.
-    return (not package.multilingual, version_key(package.version), package.code)
+def _rank(package: PackageInfo, prefer: Preference) -> tuple[bool, tuple[tuple[int, str], ...], str]:
+    # The preferred kind first, then the newest version; the code breaks ties so the choice
+    # never depends on directory order.
+    return (package.multilingual == (prefer == "multilingual"), version_key(package.version), package.code)
 
 
 class Router:
-    """Plans routes over a fixed set of installed packages."""
+    """Plans routes over a fixed set of installed packages.
 
-    def __init__(self, packages: Sequence[PackageInfo]) -> None:
+    ``prefer`` picks between a bilingual and a multilingual package when both serve a pair
+    directly; ``prefer_pairs`` overrides it for (source, target) pairs.
+    """
+
+    def __init__(
+        self,
+        packages: Sequence[PackageInfo],
+        *,
+        prefer: Preference = "bilingual",
+        prefer_pairs: Mapping[tuple[str, str], Preference] | None = None,
+    ) -> None:
+        for choice in (prefer, *(prefer_pairs or {}).values()):
+            if choice not in PREFERENCES:
+                raise ValueError(f"unknown route preference {choice!r}; expected one of {', '.join(PREFERENCES)}")
         self._packages = list(packages)
+        self.prefer = prefer
+        self.prefer_pairs = dict(prefer_pairs or {})
 
     def hop(self, source_lang: str, target_lang: str) -> Hop | None:
         candidates = [p for p in self._packages if p.serves(source_lang, target_lang)]
         if not candidates:
             return None
-        return Hop(max(candidates, key=_preference), source_lang, target_lang)
+        prefer = self.prefer_pairs.get((source_lang, target_lang), self.prefer)
+        return Hop(max(candidates, key=lambda p: _rank(p, prefer)), source_lang, target_lang)
 
     def plan(self, source_lang: str, target_lang: str) -> Route:
         if source_lang == target_lang:
@@ -101,3 +123,14 @@ class Router:
             if second is None:
                 missing.append(f"translate-{PIVOT_LANG}_{target_lang}")
         raise UnsupportedLanguagePair(source_lang, target_lang, tuple(missing))
+
+    def blocked(self, source_langs: Iterable[str], target_langs: Iterable[str]) -> list[UnsupportedLanguagePair]:
+        """Every (source, target) pair no installed package can route, each naming its fix."""
+        blocked = []
+        for target in dict.fromkeys(target_langs):
+            for source in dict.fromkeys(source_langs):
+                try:
+                    self.plan(source, target)
+                except UnsupportedLanguagePair as exc:
+                    blocked.append(exc)
+        return blocked

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from hub.commands.settings import load_settings
 from hub.config import Settings
+from hub.jobs.coverage import blocked_hint
 from translation.errors import IndexUnavailable, ModelNotInstalled, TranslationError
 from translation.index import IndexEntry, download, find_entry, load_index
 from translation.packages import (
@@ -164,8 +165,11 @@ def install(
 
 @app.command("list")
 def list_installed(json_output: JsonOption = False) -> None:
-    """Installed packages."""
-    packages = installed_packages(load_settings().resolved_models_dir)
+    """Installed packages; on stderr, the configured languages they cannot reach and the fix."""
+    settings = load_settings()
+    packages = installed_packages(settings.resolved_models_dir)
+    if (hint := blocked_hint(settings)) is not None:
+        typer.echo(hint, err=True)
     if json_output:
         typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
         return

@@ -44,6 +44,11 @@ def describe_models(models: Sequence[ModelRef]) -> str:
     return " → ".join(f"{m.code} {m.version}" for m in models) or "none"
 
 
+def route_of(models: Sequence[ModelRef]) -> list[dict[str, str]]:
+    """The hops a translation took, as the job row keeps and ``/translations`` shows them."""
+    return [{"package": m.code, "version": m.version, "from": m.from_code, "to": m.to_code} for m in models]
+
+
 def translated_document(
     original: dict[str, Any],
     texts: Sequence[str],

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hub.auth.service import Principal
 from hub.deps import PullCaller, RuntimeDep, require_scope
@@ -20,11 +20,23 @@ from hub.stories.service import visible_story
 router = APIRouter(tags=["translations"])
 
 
+class TranslationHop(BaseModel):
+    """One package applied: ``from`` → ``to``. A pivot through English is two hops."""
+
+    package: str
+    version: str
+    from_: str = Field(alias="from")
+    to: str
+
+
 class TranslationStatus(BaseModel):
     language: str
     status: str
     reason: str | None
     model: str | None
+    route: list[TranslationHop] | None = Field(
+        description="the packages a done translation went through, in order; null before it is done"
+    )
     updatedAt: datetime | None
 
 
@@ -47,7 +59,8 @@ class QueueStats(BaseModel):
 )
 def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
     """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
-    the model to install) or `canceled`, and the model packages that were used."""
+    the model to install) or `canceled`, and the model packages that were used: `route`
+    lists them hop by hop (one for a direct package, two for a pivot through English)."""
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
         rows = jobs.jobs_of(session, story.id, story.current_version)
@@ -61,6 +74,7 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
                 status="done" if job.target_lang in done else job.status,
                 reason=job.reason,
                 model=job.model,
+                route=None if job.route is None else [TranslationHop.model_validate(hop) for hop in job.route],
                 updatedAt=job.updated_at,
             )
             for job in rows

@@ -25,7 +25,7 @@ from datetime import timedelta
 from hub.config import Settings
 from hub.feed import repository as feed_repo
 from hub.jobs import repository as jobs
-from hub.jobs.documents import describe_models, fields_of, translated_document
+from hub.jobs.documents import describe_models, fields_of, route_of, translated_document
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
@@ -48,6 +48,8 @@ def build_engine(settings: Settings) -> TranslationEngine:
         max_loaded_models=settings.translation_max_loaded_models,
         min_decoding_length=settings.translation_min_decoding_length,
         max_decoding_length=settings.translation_max_decoding_length,
+        prefer=settings.translation_prefer,
+        prefer_pairs=settings.translation_prefer_pairs,
     )
 
 
@@ -216,7 +218,7 @@ class TranslationWorker:
             # the object the existing row serves and repeat its feed entry.
             published = stories.add_translation(session, translation)
             outcome = (
-                {"reason": None, "model": describe_models(result.models)}
+                {"reason": None, "model": describe_models(result.models), "route": route_of(result.models)}
                 if published
                 else {"reason": "the translation existed already; kept it"}
             )

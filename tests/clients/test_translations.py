@@ -62,6 +62,10 @@ def test_pushed_story_arrives_in_five_languages(translating_hub: tuple[str, str]
         status = wait_until_translated(hub, pushed.id)
         assert sorted(t.language for t in status.translations) == ["en", "ru", "tr", "uz"]
         assert all(t.model and t.model.startswith("translate-") for t in status.translations)
+        # The route, hop by hop: az→tr through English (two packages), az→en in one.
+        route = {t.language: [(h.package, h.from_lang, h.to_lang) for h in t.route or []] for t in status.translations}
+        assert route["tr"] == [("translate-az_en", "az", "en"), ("translate-en_tr", "en", "tr")]
+        assert route["en"] == [("translate-az_en", "az", "en")]
         for lang in ("tr", "ru", "uz", "en"):
             entries = list(hub.feed(lang))
             assert [(e.story_id, e.version, e.language) for e in entries] == [(pushed.id, 1, lang)]

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_serve_refuses_an_outdated_schema_and_names_the_command(env: dict[str, s
     assert result.exit_code == 1 and "ulak db upgrade" in result.stderr
 
 
-def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_runs_and_says_how_to_create_an_agency_and_install_models(env: dict[str, str], tmp_path: Path) -> None:
     assert run("db", "upgrade").exit_code == 0
     port = free_port()
     process = subprocess.Popen(
@@ -84,6 +85,10 @@ def test_serve_runs_and_says_how_to_create_an_agency(env: dict[str, str], tmp_pa
         process.terminate()
         _, stderr = process.communicate(timeout=30)
     assert "ulak agencies create" in stderr and "ulak keys create" in stderr
+    # No models installed: every configured language is blocked, and the fix is named.
+    assert "Translation is blocked" in stderr and "  uz (Uzbek) from az, tr, ru, en\n" in stderr
+    assert "  ulak models setup\n" in stderr and "  ulak models install translate-az_en\n" in stderr
+    assert "\n(a language the package index lacks needs a multilingual model instead: ulak models import)\n" in stderr
     assert f"data dir: {Path(env['ULAK_DATA_DIR']).resolve()}\n" in stderr
 
 
@@ -132,3 +137,48 @@ def test_make_run_gives_the_hub_an_absolute_data_dir() -> None:
     commands = [line for line in dry_run.stdout.splitlines() if "bin/ulak " in line]
     assert len(commands) == 2  # db upgrade, serve
     assert all(line.startswith(f'ULAK_DATA_DIR="{repo}/ulak-data" ') for line in commands), commands
+
+
+def test_the_worker_says_which_languages_are_blocked_and_an_api_without_one_does_not(env: dict[str, str]) -> None:
+    """Workers translate with the models on their host: they say what is missing there. An
+    API process without an embedded worker needs no models and prints no hint."""
+    assert run("db", "upgrade").exit_code == 0
+    languages = {"ULAK_TARGET_LANGUAGES": "az,en"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "hub", "worker"],
+        env=os.environ | env | languages,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    guard = threading.Timer(60, worker.kill)  # a worker that never says it must not hang the suite
+    guard.start()
+    said = []
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            said.append(line)
+            if "ulak models import" in line:
+                break
+    finally:
+        guard.cancel()
+        worker.terminate()
+        worker.communicate(timeout=30)
+    hint = "".join(said)
+    assert "  az (Azerbaijani) from en\n  en (English) from az\n" in hint
+    assert "  ulak models install translate-az_en\n  ulak models install translate-en_az\n" in hint
+
+    port = free_port()
+    api = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--port", str(port)],
+        env=os.environ | env | languages | {"ULAK_EMBEDDED_WORKER": "false"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_hub(f"http://127.0.0.1:{port}", {"ulak serve": (api, None)}, path="/readyz", timeout=30)
+    finally:
+        api.terminate()
+        _, stderr = api.communicate(timeout=30)
+    assert "No agencies yet" in stderr and "blocked" not in stderr

@@ -209,3 +209,30 @@ def test_translate_uses_the_workers_decoding_lengths(
     assert not (tmp_path / "data" / "translation-memory.sqlite3").exists()
     remembered = cli("translate", "--source", "tr", "--target", "en", "-", input=text)
     assert remembered.exit_code == 0 and (tmp_path / "data" / "translation-memory.sqlite3").exists()
+
+
+def test_list_says_which_languages_are_blocked_and_what_fixes_it(
+    cli, synthetic_archives, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ULAK_TARGET_LANGUAGES", "az,tr,uz,en")
+    for result in (cli("models", "list"), cli("models", "list", "--json")):
+        assert result.exit_code == 0
+        assert "Translation is blocked" in result.stderr
+        assert "  tr (Turkish) from az, uz, en\n" in result.stderr
+        assert "  ulak models setup\n" in result.stderr
+        assert "  ulak models install translate-az_en\n  ulak models install translate-en_az\n" in result.stderr
+    assert json.loads(cli("models", "list", "--json").stdout) == []  # stdout stays JSON
+
+    for code in ("translate-az_en", "translate-en_az", "translate-en_tr", "translate-en_uz"):
+        assert cli("models", "install", str(synthetic_archives[code])).exit_code == 0
+    partial = cli("models", "list").stderr
+    # Nothing carries Turkish to English (the multilingual en/uz package carries Uzbek), so
+    # only Turkish stories are blocked, in every other language.
+    assert "  az (Azerbaijani) from tr\n" in partial and "  en (English) from tr\n" in partial
+    assert "  uz (Uzbek) from tr\n" in partial and "tr (Turkish) from" not in partial
+    assert "install translate-tr_en" in partial and "install translate-en_tr" not in partial
+    assert "translate-az_en" not in partial
+
+    assert cli("models", "install", str(synthetic_archives["translate-tr_en"])).exit_code == 0
+    monkeypatch.setenv("ULAK_TARGET_LANGUAGES", "az,tr,en")
+    assert "blocked" not in cli("models", "list").stderr

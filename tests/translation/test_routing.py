@@ -70,3 +70,62 @@ def test_dedicated_pair_beats_multilingual(installed_models_dir: Path) -> None:
     router = Router([*packages, widened])
     assert _codes(router.plan("az", "en")) == [("translate-az_en", "az", "en")]
     assert _codes(router.plan("az", "uz")) == [(multilingual.code, "az", "uz")]
+
+
+def _widened(packages):
+    """The multilingual package, also serving az: a converted M2M-100 / NLLB would."""
+    multilingual = next(p for p in packages if p.multilingual)
+    return type(multilingual)(**{**multilingual.__dict__, "languages": ("en", "uz", "az")})
+
+
+def test_one_multilingual_hop_beats_a_pivot_even_when_its_first_hop_exists(installed_models_dir: Path) -> None:
+    packages = installed_packages(installed_models_dir)
+    widened = _widened(packages)
+    for prefer in ("bilingual", "multilingual"):
+        router = Router([*packages, widened], prefer=prefer)
+        route = router.plan("az", "uz")
+        assert not route.via_pivot
+        assert [(m.code, m.from_code, m.to_code) for m in route.models] == [(widened.code, "az", "uz")]
+
+
+def test_preference_chooses_among_direct_packages(installed_models_dir: Path) -> None:
+    packages = installed_packages(installed_models_dir)
+    widened = _widened(packages)
+    router = Router([*packages, widened], prefer="multilingual")
+    assert _codes(router.plan("az", "en")) == [(widened.code, "az", "en")]
+    assert _codes(router.plan("en", "az")) == [(widened.code, "en", "az")]
+    # Only bilingual packages serve tr: the pivot stays, whatever the preference.
+    assert _codes(router.plan("tr", "ru")) == [("translate-tr_en", "tr", "en"), ("translate-en_ru", "en", "ru")]
+
+
+def test_a_pair_override_beats_the_default_preference(installed_models_dir: Path) -> None:
+    packages = installed_packages(installed_models_dir)
+    widened = _widened(packages)
+    router = Router([*packages, widened], prefer="bilingual", prefer_pairs={("az", "en"): "multilingual"})
+    assert _codes(router.plan("az", "en")) == [(widened.code, "az", "en")]
+    assert _codes(router.plan("en", "az")) == [("translate-en_az", "en", "az")]
+    router = Router([*packages, widened], prefer="multilingual", prefer_pairs={("en", "az"): "bilingual"})
+    assert _codes(router.plan("en", "az")) == [("translate-en_az", "en", "az")]
+    assert _codes(router.plan("az", "en")) == [(widened.code, "az", "en")]
+
+
+def test_an_unknown_preference_is_refused() -> None:
+    with pytest.raises(ValueError, match="multilingual"):
+        Router([], prefer="smallest")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bilingual"):
+        Router([], prefer_pairs={("az", "uz"): "nllb"})  # type: ignore[dict-item]
+
+
+def test_blocked_lists_every_pair_nothing_can_route_with_its_fix(installed_models_dir: Path) -> None:
+    packages = [p for p in installed_packages(installed_models_dir) if p.code != "translate-en_tr"]
+    blocked = Router(packages).blocked(("az", "tr", "en"), ("az", "tr", "en"))
+    assert [(b.source_lang, b.target_lang, b.missing) for b in blocked] == [
+        ("az", "tr", ("translate-en_tr",)),
+        ("en", "tr", ("translate-en_tr",)),
+    ]
+    assert Router(installed_packages(installed_models_dir)).blocked(("az", "uz"), ("az", "tr", "ru", "uz", "en")) == []
+    nothing = Router([]).blocked(("az", "en"), ("az", "en"))
+    assert [(b.source_lang, b.target_lang, b.missing) for b in nothing] == [
+        ("en", "az", ("translate-en_az",)),
+        ("az", "en", ("translate-az_en",)),
+    ]

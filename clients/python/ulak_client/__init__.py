@@ -43,6 +43,7 @@ from .models import (
     StoryTranslations,
     StoryVersions,
     Subject,
+    TranslationHop,
     TranslationStatus,
     VersionInfo,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "StoryTranslations",
     "StoryVersions",
     "Subject",
+    "TranslationHop",
     "TranslationStatus",
     "TransportError",
     "UlakClient",

@@ -178,11 +178,21 @@ class StoryVersions(Model):
     versions: list[VersionInfo]
 
 
+class TranslationHop(Model):
+    """One package a translation went through, ``from_lang`` → ``to_lang`` (wire: from, to)."""
+
+    package: str
+    version: str
+    from_lang: str = Field(alias="from")
+    to_lang: str = Field(alias="to")
+
+
 class TranslationStatus(Model):
     language: str
     status: str  # pending | done | failed | blocked | canceled
     reason: str | None = None
     model: str | None = None
+    route: list[TranslationHop] | None = None  # one hop, or two through English; None until done
     updated_at: datetime | None = None
 
 
