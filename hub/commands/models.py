@@ -1,7 +1,7 @@
-"""`ulak models …`: list, install, import and remove translation packages.
+"""`ulak models …`: list, install, import, convert and remove translation packages.
 
 Thin: settings come from ``load_settings()`` (which names the data dir on stderr), the work
-is done by ``translation.packages`` and ``translation.index``; errors print one line to
+is done by ``translation.packages``, ``translation.index`` and ``translation.convert``; errors print one line to
 stderr and exit 1.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -21,6 +21,7 @@ from rich.table import Table
 
 from hub.commands.settings import load_settings
 from hub.config import Settings
+from translation.convert import convert_checkpoint
 from translation.errors import TranslationError
 from translation.index import download, find_entry, load_index
 from translation.packages import PackageInfo, import_model, install_archive, installed_packages, remove_package
@@ -188,3 +189,62 @@ def import_(
             target_prefix=target_prefix,
         )
     _print_installed(info, "imported")
+
+
+@app.command("convert")
+def convert(
+    source: Annotated[
+        str, typer.Argument(help="a Transformers checkpoint directory, or a model id (fetched: needs the network)")
+    ],
+    languages: Annotated[
+        str,
+        typer.Option(help="languages to serve, e.g. az,tr,ru,uz,en (Marian: FROM,TO); uz=uzn_Latn names a token"),
+    ],
+    code: Annotated[str | None, typer.Option(help="package code (default: from the checkpoint's name)")] = None,
+    version: Annotated[str | None, typer.Option(help="package version (default: 1.0+DIGEST)")] = None,
+    quantization: Annotated[str, typer.Option(help="CTranslate2 quantization; 'none' keeps the weights")] = "int8",
+) -> None:
+    """Convert an NLLB-200, M2M-100 or OPUS-MT checkpoint with CTranslate2 and install it.
+
+    Needs the convert extra: pip install torch==2.13.0 'ulak[convert]'.
+    """
+    settings = load_settings()
+    codes, tokens = _parse_languages(languages)
+    console = Console(stderr=True)
+    with _errors():
+        if console.is_terminal:
+            with console.status("converting") as status:
+
+                def show(message: str) -> None:
+                    console.log(message)
+                    status.update(message)
+
+                info = _convert(source, settings, codes, tokens, code, version, quantization, show)
+        else:
+            info = _convert(
+                source, settings, codes, tokens, code, version, quantization, lambda m: typer.echo(m, err=True)
+            )
+    _print_installed(info, "converted and installed")
+    typer.echo(f"license: {info.license}; source: {info.source}")
+
+
+def _convert(
+    source: str,
+    settings: Settings,
+    codes: tuple[str, ...],
+    tokens: dict[str, str],
+    code: str | None,
+    version: str | None,
+    quantization: str,
+    on_progress: Callable[[str], None],
+) -> PackageInfo:
+    return convert_checkpoint(
+        source,
+        settings.resolved_models_dir,
+        languages=codes,
+        language_tokens=tokens,
+        code=code,
+        version=version,
+        quantization=None if quantization == "none" else quantization,
+        on_progress=on_progress,
+    )
