@@ -185,8 +185,14 @@ def convert_checkpoint(
     progress = on_progress or (lambda _message: None)
     converter_class = _import_converter()
     codes = tuple(dict.fromkeys(code_.strip() for code_ in languages if code_.strip()))
-    local = Path(source)
-    checkpoint = local if local.is_dir() else _fetch(str(source), progress)
+    local = Path(source).expanduser()
+    if local.is_dir():
+        checkpoint = local
+    elif local.exists() or isinstance(source, Path) or str(source).startswith(("/", ".", "~")):
+        # Plainly a path, not a model id: never go to the network for a typo.
+        raise ConversionError(f"{source}: no such checkpoint directory")
+    else:
+        checkpoint = _fetch(str(source), progress)
     family = detect_family(checkpoint)
     progress(f"{checkpoint}: {family.name} checkpoint")
     if family.multilingual and len(codes) < 2:

@@ -203,3 +203,9 @@ def test_unknown_license_says_so(tmp_path: Path, checkpoints: dict[str, Checkpoi
 
     assert checkpoint_license(checkpoints["nllb"].path) == "cc-by-nc-4.0"
     assert checkpoint_license(tmp_path) == UNKNOWN_LICENSE
+
+
+def test_a_missing_directory_is_an_error_not_a_download(tmp_path: Path) -> None:
+    for source in (tmp_path / "missing", str(tmp_path / "missing"), "./missing"):
+        with pytest.raises(ConversionError, match="no such checkpoint directory"):
+            convert_checkpoint(source, tmp_path / "models", languages=LANGUAGES)
