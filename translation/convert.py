@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,11 @@ def convert_checkpoint(
         model_dir = Path(scratch) / "model"
         progress(f"converting the weights ({quantization or 'unquantized'})")
         try:
-            converter_class(str(checkpoint)).convert(str(model_dir), quantization=quantization)
+            with warnings.catch_warnings():
+                # The Marian tokenizer suggests sacremoses for punctuation; the conversion only
+                # reads its vocabulary.
+                warnings.filterwarnings("ignore", "Recommended: pip install sacremoses")
+                converter_class(str(checkpoint)).convert(str(model_dir), quantization=quantization)
         except (OSError, ValueError, KeyError, RuntimeError, NotImplementedError) as exc:
             raise ConversionError(f"{checkpoint}: CTranslate2 cannot convert it ({exc})") from exc
         vocabulary = _vocabulary(model_dir)

@@ -148,17 +148,25 @@ class LoadedModel:
     def detokenize(self, pieces: list[str]) -> str:
         # SentencePiece's own decode: "▁" marks word starts, byte-fallback pieces are
         # reassembled, and underscores in real text survive (Argos's "_"→" " does not).
-        processor = self.target_processor
-        if self.package.skip_special_tokens:
-            # What the Transformers tokenizer's decode(skip_special_tokens=True) drops: every
-            # token the SentencePiece model has no text for — <unk>, </s>, <pad>, language
-            # tokens (a model may emit one mid-sentence), M2M-100's madeupword fillers.
-            pieces = [p for p in pieces if self._is_text_piece(p)]
-        return processor.decode_pieces(pieces)
+        if not self.package.skip_special_tokens:
+            return self.target_processor.decode_pieces(pieces)
+        # As the Transformers tokenizer's decode(skip_special_tokens=True): drop every token
+        # neither SentencePiece model has text for — <unk>, </s>, <pad>, language tokens (a
+        # model may emit one mid-sentence), M2M-100's madeupword fillers — and strip the ends.
+        # A Marian source-side piece in the shared vocabulary is text to its tokenizer too:
+        # the target model does not know it, so its "▁" becomes the space it stands for.
+        text = []
+        for piece in pieces:
+            if self._is_text_piece(self.target_processor, piece):
+                text.append(piece)
+            elif self.processor is not self.target_processor and self._is_text_piece(self.processor, piece):
+                text.append(piece.replace("▁", " "))
+        return self.target_processor.decode_pieces(text).strip()
 
-    def _is_text_piece(self, piece: str) -> bool:
-        index = self.target_processor.piece_to_id(piece)
-        return not (self.target_processor.is_unknown(index) or self.target_processor.is_control(index))
+    @staticmethod
+    def _is_text_piece(processor: spm.SentencePieceProcessor, piece: str) -> bool:
+        index = processor.piece_to_id(piece)
+        return not (processor.is_unknown(index) or processor.is_control(index))
 
     def translate(
         self, sentences: Sequence[str], source_lang: str, target_lang: str, options: DecodingOptions

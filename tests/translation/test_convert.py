@@ -1,4 +1,4 @@
-"""Converting NLLB and M2M-100 checkpoints: the engine must translate exactly as the model's
+"""Converting NLLB, M2M-100 and OPUS-MT (Marian) checkpoints: the engine must translate exactly as the model's
 authors intended, i.e. as CTranslate2's documented usage with the checkpoint's own tokenizer:
 tokenizer → ``translate_batch(target_prefix=[[lang token]])`` → ``decode(skip_special_tokens=True)``.
 
@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 # Before anything that may import CTranslate2's specs with torch blocked (see the fixture).
-from tests.fixtures.checkpoints import Checkpoint, build_m2m100, build_nllb  # isort: skip
+from tests.fixtures.checkpoints import Checkpoint, build_m2m100, build_marian, build_nllb, load_tokenizer  # isort: skip
 
 import ctranslate2
 import pytest
 import typer
-from transformers import AutoTokenizer
 from typer.testing import CliRunner
 
 from hub.commands import models
@@ -60,7 +59,7 @@ def _reference(
     checkpoint: Checkpoint, package: PackageInfo, sentences: list[str], source: str, target: str
 ) -> list[str]:
     """CTranslate2's documented usage, with the checkpoint's own tokenizer."""
-    tokenizer = AutoTokenizer.from_pretrained(str(checkpoint.path))
+    tokenizer = load_tokenizer(checkpoint)
     tokenizer.src_lang = package.language_tokens[source] if checkpoint.family == "nllb" else source
     target_token = package.language_tokens[target]
     translator = ctranslate2.Translator(str(package.model_dir), compute_type=OPTIONS.compute_type)
@@ -103,7 +102,7 @@ def test_source_tokens_equal_the_tokenizers(
     family: str, checkpoints: dict[str, Checkpoint], converted: dict[str, PackageInfo]
 ) -> None:
     package = converted[family]
-    tokenizer = AutoTokenizer.from_pretrained(str(checkpoints[family].path))
+    tokenizer = load_tokenizer(checkpoints[family])
     model = LoadedModel(package, workers=1, compute_type="int8")
     vocabulary = set(json.loads((package.model_dir / "shared_vocabulary.json").read_text(encoding="utf-8")))
     for lang in LANGUAGES:
@@ -121,12 +120,12 @@ def test_special_tokens_anywhere_in_an_output_are_dropped_as_the_tokenizer_does(
     family: str, checkpoints: dict[str, Checkpoint], converted: dict[str, PackageInfo]
 ) -> None:
     package = converted[family]
-    tokenizer = AutoTokenizer.from_pretrained(str(checkpoints[family].path))
+    tokenizer = load_tokenizer(checkpoints[family])
     model = LoadedModel(package, workers=1, compute_type="int8")
     vocabulary = json.loads((package.model_dir / "shared_vocabulary.json").read_text(encoding="utf-8"))
-    specials = [t for t in vocabulary if not model._is_text_piece(t)]
+    specials = [t for t in vocabulary if not model._is_text_piece(model.target_processor, t)]
     assert {"<s>", "<pad>", "</s>", "<unk>", package.language_tokens["uz"]} <= set(specials)
-    pieces = [p for p in vocabulary if model._is_text_piece(p)][5:40]
+    pieces = [p for p in vocabulary if model._is_text_piece(model.target_processor, p)][5:40]
     mixed = [specials[i % len(specials)] if i % 3 == 0 else p for i, p in enumerate(pieces)]
     if family == "m2m_100":
         mixed.insert(4, "madeupword3")
@@ -209,3 +208,42 @@ def test_a_missing_directory_is_an_error_not_a_download(tmp_path: Path) -> None:
     for source in (tmp_path / "missing", str(tmp_path / "missing"), "./missing"):
         with pytest.raises(ConversionError, match="no such checkpoint directory"):
             convert_checkpoint(source, tmp_path / "models", languages=LANGUAGES)
+
+
+@pytest.fixture(scope="session")
+def marian(tmp_path_factory: pytest.TempPathFactory) -> tuple[Checkpoint, PackageInfo]:
+    checkpoint = build_marian(tmp_path_factory.mktemp("checkpoints-marian") / "opus-mt-tr-en-tiny")
+    return checkpoint, convert_checkpoint(
+        checkpoint.path, tmp_path_factory.mktemp("packages-marian"), languages=["tr", "en"]
+    )
+
+
+def test_marian_engine_output_and_source_tokens_equal_the_tokenizers(marian: tuple[Checkpoint, PackageInfo]) -> None:
+    checkpoint, package = marian
+    assert (package.from_code, package.to_code, package.languages) == ("tr", "en", ())
+    assert package.target_sentencepiece_path.name == "target_sentencepiece.model"
+    assert package.target_sentencepiece_path.read_bytes() == (checkpoint.path / "target.spm").read_bytes()
+    tokenizer = load_tokenizer(checkpoint)
+    sentences = SENTENCES["tr"] + ["Ekonomi bakanlığı açıklama yaptı, yeni proje!", "Türkiye ihracat haber verdi."]
+    model = LoadedModel(package, workers=1, compute_type="int8")
+    source = [tokenizer.convert_ids_to_tokens(tokenizer(s).input_ids) for s in sentences]
+    vocabulary = set(json.loads((package.model_dir / "shared_vocabulary.json").read_text(encoding="utf-8")))
+    tokens = model.tokenize(sentences, "tr")
+    assert [[t if t in vocabulary else "<unk>" for t in sentence] for sentence in tokens] == source
+    results = ctranslate2.Translator(str(package.model_dir), compute_type="int8").translate_batch(
+        source,
+        beam_size=OPTIONS.beam_size,
+        length_penalty=OPTIONS.length_penalty,
+        max_decoding_length=OPTIONS.max_decoding_length,
+    )
+    expected = [
+        tokenizer.decode(tokenizer.convert_tokens_to_ids(r.hypotheses[0]), skip_special_tokens=True) for r in results
+    ]
+    with TranslationEngine(package.path.parent, threads=1, max_decoding_length=OPTIONS.max_decoding_length) as engine:
+        [result] = engine.translate_documents([Document("tr", ("en",), [Field(s) for s in sentences])])
+    assert result["en"].texts == expected and all(expected)
+
+
+def test_marian_serves_one_direction(tmp_path: Path, marian: tuple[Checkpoint, PackageInfo]) -> None:
+    with pytest.raises(ConversionError, match="one direction"):
+        convert_checkpoint(marian[0].path, tmp_path, languages=["tr", "en", "az"])
