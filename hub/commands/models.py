@@ -216,7 +216,8 @@ def convert(
             with console.status("converting") as status:
 
                 def show(message: str) -> None:
-                    console.log(message)
+                    # Each step stays on screen; the spinner says what runs now.
+                    console.print(f"• {message}", markup=False, highlight=False)
                     status.update(message)
 
                 info = _convert(source, settings, codes, tokens, code, version, quantization, show)
