@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -247,3 +249,22 @@ def test_marian_engine_output_and_source_tokens_equal_the_tokenizers(marian: tup
 def test_marian_serves_one_direction(tmp_path: Path, marian: tuple[Checkpoint, PackageInfo]) -> None:
     with pytest.raises(ConversionError, match="one direction"):
         convert_checkpoint(marian[0].path, tmp_path, languages=["tr", "en", "az"])
+
+
+def test_a_model_id_offline_fails_clearly(tmp_path: Path) -> None:
+    # In a child process with the Hub's offline switch set before it is imported: the id is
+    # looked up (never fetched here) and the failure names what was tried.
+    code = (
+        "from pathlib import Path\n"
+        "from translation.convert import convert_checkpoint\n"
+        "from translation.errors import ConversionError\n"
+        "try:\n"
+        f"    convert_checkpoint('facebook/m2m100_418M', Path({str(tmp_path)!r}), languages=['az', 'en'])\n"
+        "except ConversionError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "facebook/m2m100_418M is neither a local checkpoint directory nor a model id" in done.stdout
+    assert "offline mode is enabled" in done.stdout
