@@ -27,7 +27,8 @@ import json
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,33 @@ def _vocabulary(model_dir: Path) -> set[str]:
     return set()
 
 
+@contextmanager
+def _without_sacremoses_hint() -> Iterator[None]:
+    # The Marian tokenizer asks for sacremoses (punctuation normalisation) with a warning;
+    # converting only reads its vocabulary.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Recommended: pip install sacremoses")
+        yield
+
+
+def _tokenizer_vocabulary(checkpoint: Path) -> set[str]:
+    import transformers
+
+    with _without_sacremoses_hint():
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(checkpoint))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConversionError(f"{checkpoint}: its tokenizer cannot be loaded ({exc})") from exc
+    return set(tokenizer.get_vocab())
+
+
+def _refuse_missing_tokens(tokens: Mapping[str, str], vocabulary: set[str]) -> None:
+    missing = {c: t for c, t in tokens.items() if t not in vocabulary}
+    if missing:
+        listed = ", ".join(f"{c} ({t})" for c, t in missing.items())
+        raise ConversionError(f"the model has no language token for {listed}")
+
+
 def convert_checkpoint(
     source: str | Path,
     packages_dir: Path,
@@ -207,24 +235,20 @@ def convert_checkpoint(
     tokens = (
         {c: (language_tokens or {}).get(c) or family.language_token(c) for c in codes} if family.multilingual else {}
     )
+    # Checked against the tokenizer before the conversion (minutes for a real model), and
+    # against the converted vocabulary after it, which is what the engine will feed.
+    _refuse_missing_tokens(tokens, _tokenizer_vocabulary(checkpoint))
 
     packages_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=packages_dir, prefix=".convert-") as scratch:
         model_dir = Path(scratch) / "model"
         progress(f"converting the weights ({quantization or 'unquantized'})")
         try:
-            with warnings.catch_warnings():
-                # The Marian tokenizer suggests sacremoses for punctuation; the conversion only
-                # reads its vocabulary.
-                warnings.filterwarnings("ignore", "Recommended: pip install sacremoses")
+            with _without_sacremoses_hint():
                 converter_class(str(checkpoint)).convert(str(model_dir), quantization=quantization)
         except (OSError, ValueError, KeyError, RuntimeError, NotImplementedError) as exc:
             raise ConversionError(f"{checkpoint}: CTranslate2 cannot convert it ({exc})") from exc
-        vocabulary = _vocabulary(model_dir)
-        missing = {c: t for c, t in tokens.items() if t not in vocabulary}
-        if missing:
-            listed = ", ".join(f"{c} ({t})" for c, t in missing.items())
-            raise ConversionError(f"the model has no language token for {listed}")
+        _refuse_missing_tokens(tokens, _vocabulary(model_dir))
         progress("installing the package")
         import ctranslate2
         import transformers

@@ -164,8 +164,10 @@ def test_family_detection(tmp_path: Path, checkpoints: dict[str, Checkpoint]) ->
 
 
 def test_a_language_the_model_lacks_is_refused(tmp_path: Path, checkpoints: dict[str, Checkpoint]) -> None:
+    steps: list[str] = []
     with pytest.raises(ConversionError, match=r"no language token for xx \(__xx__\)"):
-        convert_checkpoint(checkpoints["m2m_100"].path, tmp_path, languages=["en", "xx"])
+        convert_checkpoint(checkpoints["m2m_100"].path, tmp_path, languages=["en", "xx"], on_progress=steps.append)
+    assert not [step for step in steps if step.startswith("converting")]  # refused before the long part
     assert not [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
 
 
