@@ -190,7 +190,9 @@ def _refuse_missing_tokens(tokens: Mapping[str, str], vocabulary: set[str]) -> N
     missing = {c: t for c, t in tokens.items() if t not in vocabulary}
     if missing:
         listed = ", ".join(f"{c} ({t})" for c, t in missing.items())
-        raise ConversionError(f"the model has no language token for {listed}")
+        raise ConversionError(
+            f"the model has no language token for {listed}; name the model's own with CODE=TOKEN, e.g. uz=uzn_Latn"
+        )
 
 
 def convert_checkpoint(
