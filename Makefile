@@ -7,7 +7,10 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint]' -e ./clients/python
+	# The CPU build of torch first: the convert extra (its exactness tests run in `make test`)
+	# would otherwise pull the default multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test,lint,convert]' -e ./clients/python
 	touch $@
 
 .PHONY: install run test lint

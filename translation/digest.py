@@ -1,9 +1,11 @@
 """Package content digests: which model a package really translates with.
 
 A package's digest is sha256 over its model files — every file under ``model/`` (model.bin,
-vocabularies, config…) and ``sentencepiece.model``, each as its relative path, size and
-bytes, in path order — and then, as canonical JSON, the metadata that changes outputs
-(languages, language tokens, prefixes, the pair). The version, the display names and the digest record itself are left
+vocabularies, config…), ``sentencepiece.model`` and ``target_sentencepiece.model`` when
+there is one, each as its relative path, size and bytes, in path order — and then, as
+canonical JSON, the metadata that changes outputs (languages, language tokens, prefixes, the
+pair; the source suffix and special-token skipping only when set, so packages that predate
+those fields keep their digests). The version, the display names and the digest record itself are left
 out, so a default version can be derived from the digest, and the same model installed
 under two versions has one digest. The model pool and the translation memory key on it: a
 package replaced under the same code and version is a different model to both.
@@ -30,8 +32,10 @@ log = logging.getLogger(__name__)
 
 DIGEST_RECORD = "ulak-digest.json"
 SHORT_LENGTH = 12
-_COVERED_ROOTS = ("model", "sentencepiece.model")
+_COVERED_ROOTS = ("model", "sentencepiece.model", "target_sentencepiece.model")
 _OUTPUT_SETTINGS = ("from_code", "to_code", "languages", "language_tokens", "source_prefix", "target_prefix")
+# Added later: hashed only when set, so every older package keeps the digest it was installed with.
+_LATER_OUTPUT_SETTINGS = ("source_suffix", "skip_special_tokens")
 _CHUNK = 1 << 20
 
 Stamps = dict[str, list[int]]
@@ -41,7 +45,8 @@ _unrecorded: dict[tuple[str, str], str] = {}
 
 def _output_settings(metadata: Mapping[str, object]) -> dict[str, object]:
     """The metadata fields that decide what a package outputs (languages, tokens, prefixes)."""
-    return {key: metadata.get(key) or None for key in _OUTPUT_SETTINGS}
+    settings = {key: metadata.get(key) or None for key in _OUTPUT_SETTINGS}
+    return settings | {key: metadata[key] for key in _LATER_OUTPUT_SETTINGS if metadata.get(key)}
 
 
 def _covered_files(package_dir: Path) -> list[str]:

@@ -5,7 +5,9 @@ TranslationError               anything the engine or the package manager refuse
 ├── ModelNotInstalled          a routed package is missing or unloadable on disk
 ├── InvalidPackage             an .argosmodel / model dir that fails validation
 ├── PackageNotFound            no such package code in the package index
-└── IndexUnavailable           the package index or a download cannot be fetched
+├── IndexUnavailable           the package index or a download cannot be fetched
+└── ConversionError            a Transformers checkpoint that cannot be converted
+    └── ConverterMissing       the optional ``convert`` extra (transformers, torch) is not installed
 """
 
 from __future__ import annotations
@@ -43,3 +45,11 @@ class PackageNotFound(TranslationError):
 
 class IndexUnavailable(TranslationError):
     """The package index (or a package download) could not be fetched, and no cache helps."""
+
+
+class ConversionError(TranslationError):
+    """``ulak models convert`` cannot turn this checkpoint into a package; says why."""
+
+
+class ConverterMissing(ConversionError):
+    """Converting needs transformers and torch, which only the ``convert`` extra installs."""

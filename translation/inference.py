@@ -69,6 +69,12 @@ class LoadedModel:
         started = time.perf_counter()
         try:
             self.processor = spm.SentencePieceProcessor(model_file=str(package.sentencepiece_path))
+            # Marian (OPUS-MT) packages decode with a SentencePiece model of their own.
+            self.target_processor = (
+                spm.SentencePieceProcessor(model_file=str(package.target_sentencepiece_path))
+                if package.target_sentencepiece_path != package.sentencepiece_path
+                else self.processor
+            )
             # Workers of one translator share the weights; each decodes one batch on one thread.
             self.translator = ctranslate2.Translator(
                 str(package.model_dir),
@@ -101,8 +107,15 @@ class LoadedModel:
             )
 
     def tokenize(self, sentences: Sequence[str], source_lang: str) -> list[list[str]]:
+        """Source tokens as the model was trained on them: prefix, SentencePiece pieces, suffix.
+
+        For a converted NLLB or M2M-100 package that is ``[lang token] pieces </s>``, what the
+        checkpoint's Transformers tokenizer gives (text that spells a special token, e.g. a
+        literal ``</s>``, stays text here: an agency's story cannot inject control tokens).
+        """
         prefix = self.package.source_prefix_tokens(source_lang)
-        return [prefix + pieces for pieces in self.processor.encode(list(sentences), out_type=str)]
+        suffix = self.package.source_suffix_tokens(source_lang)
+        return [prefix + pieces + suffix for pieces in self.processor.encode(list(sentences), out_type=str)]
 
     def translate_tokens(
         self, source: list[list[str]], target_lang: str, options: DecodingOptions, *, single_batch: bool = False
@@ -135,7 +148,25 @@ class LoadedModel:
     def detokenize(self, pieces: list[str]) -> str:
         # SentencePiece's own decode: "▁" marks word starts, byte-fallback pieces are
         # reassembled, and underscores in real text survive (Argos's "_"→" " does not).
-        return self.processor.decode_pieces(pieces)
+        if not self.package.skip_special_tokens:
+            return self.target_processor.decode_pieces(pieces)
+        # As the Transformers tokenizer's decode(skip_special_tokens=True): drop every token
+        # neither SentencePiece model has text for — <unk>, </s>, <pad>, language tokens (a
+        # model may emit one mid-sentence), M2M-100's madeupword fillers — and strip the ends.
+        # A Marian source-side piece in the shared vocabulary is text to its tokenizer too:
+        # the target model does not know it, so its "▁" becomes the space it stands for.
+        text = []
+        for piece in pieces:
+            if self._is_text_piece(self.target_processor, piece):
+                text.append(piece)
+            elif self.processor is not self.target_processor and self._is_text_piece(self.processor, piece):
+                text.append(piece.replace("▁", " "))
+        return self.target_processor.decode_pieces(text).strip()
+
+    @staticmethod
+    def _is_text_piece(processor: spm.SentencePieceProcessor, piece: str) -> bool:
+        index = processor.piece_to_id(piece)
+        return not (processor.is_unknown(index) or processor.is_control(index))
 
     def translate(
         self, sentences: Sequence[str], source_lang: str, target_lang: str, options: DecodingOptions

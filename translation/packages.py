@@ -6,7 +6,13 @@ ourselves (argostranslate would pull in stanza and torch). Beyond Argos's metada
 may declare ``languages`` (a multilingual model serving every pair among them) and
 ``source_prefix`` / ``target_prefix`` token templates where ``{lang}`` stands for the
 language token (``language_tokens`` maps a code to it when it is not the code itself, e.g.
-``uz → uzn_Latn`` for NLLB).
+``uz → uzn_Latn`` for NLLB). Converted checkpoints (``translation.convert``) add a
+``source_suffix`` template (``</s>``: CTranslate2's converted NLLB, M2M-100 and Marian
+models do not append it themselves), ``skip_special_tokens`` (drop output tokens the target
+SentencePiece model has no text for, as the Transformers tokenizer's decode does), an optional
+``target_sentencepiece.model`` (Marian's target side differs from its source side), and
+``license`` / ``source`` / ``family`` for people. Every field is optional: Argos packages and
+earlier imports read exactly as before.
 
 Each package is installed as ``<packages_dir>/<code>-<version>/``; installs unpack into a
 hidden scratch directory, validate, and appear with one rename, so a reader scanning the
@@ -37,6 +43,7 @@ log = logging.getLogger(__name__)
 
 METADATA = "metadata.json"
 SENTENCEPIECE = "sentencepiece.model"
+TARGET_SENTENCEPIECE = "target_sentencepiece.model"
 MODEL_DIR = "model"
 _SCRATCH_PREFIX = ".partial-"
 
@@ -58,9 +65,13 @@ class PackageInfo:
     languages: tuple[str, ...] = ()
     source_prefix: str = ""
     target_prefix: str = ""
+    source_suffix: str = ""
+    skip_special_tokens: bool = False
     language_tokens: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     from_name: str = ""
     to_name: str = ""
+    license: str = field(default="", compare=False)
+    source: str = field(default="", compare=False)
     # Part of equality and hash: the model pool and the translation memory key on it.
     digest: str = ""
 
@@ -83,6 +94,9 @@ class PackageInfo:
     def source_prefix_tokens(self, source_lang: str) -> list[str]:
         return self._tokens(self.source_prefix, source_lang)
 
+    def source_suffix_tokens(self, source_lang: str) -> list[str]:
+        return self._tokens(self.source_suffix, source_lang)
+
     def target_prefix_tokens(self, target_lang: str) -> list[str]:
         return self._tokens(self.target_prefix, target_lang)
 
@@ -94,6 +108,12 @@ class PackageInfo:
     def sentencepiece_path(self) -> Path:
         return self.path / SENTENCEPIECE
 
+    @property
+    def target_sentencepiece_path(self) -> Path:
+        """The target side's SentencePiece model: its own file when the package has one."""
+        target = self.path / TARGET_SENTENCEPIECE
+        return target if target.is_file() else self.sentencepiece_path
+
     def to_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
@@ -101,6 +121,9 @@ class PackageInfo:
             "from_code": self.from_code,
             "to_code": self.to_code,
             "languages": list(self.languages),
+            "language_tokens": dict(self.language_tokens),
+            "license": self.license,
+            "source": self.source,
             "digest": self.digest,
             "path": str(self.path),
         }
@@ -137,9 +160,13 @@ def _info_from_metadata(metadata: object, path: Path, name: str) -> PackageInfo:
         languages=tuple(languages),
         source_prefix=metadata.get("source_prefix") or "",
         target_prefix=metadata.get("target_prefix") or "",
+        source_suffix=metadata.get("source_suffix") or "",
+        skip_special_tokens=metadata.get("skip_special_tokens") is True,
         language_tokens={str(k): str(v) for k, v in tokens.items()},
         from_name=metadata.get("from_name") or "",
         to_name=metadata.get("to_name") or "",
+        license=str(metadata.get("license") or ""),
+        source=str(metadata.get("source") or ""),
     )
 
 
@@ -152,10 +179,13 @@ def read_package(path: Path) -> PackageInfo:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidPackage(f"{path.name}: {METADATA} is not valid JSON ({exc})") from None
     info = _info_from_metadata(metadata, path, path.name)
-    try:
-        spm.SentencePieceProcessor(model_file=str(path / SENTENCEPIECE))
-    except (OSError, RuntimeError) as exc:
-        raise InvalidPackage(f"{path.name}: {SENTENCEPIECE} is missing or unreadable ({exc})") from None
+    for name in (SENTENCEPIECE, TARGET_SENTENCEPIECE):
+        if name == TARGET_SENTENCEPIECE and not (path / name).exists():
+            continue  # optional: the source model serves both sides
+        try:
+            spm.SentencePieceProcessor(model_file=str(path / name))
+        except (OSError, RuntimeError) as exc:
+            raise InvalidPackage(f"{path.name}: {name} is missing or unreadable ({exc})") from None
     model_dir = path / MODEL_DIR
     for name in ("model.bin", "config.json"):
         if not (model_dir / name).is_file():
@@ -166,9 +196,9 @@ def read_package(path: Path) -> PackageInfo:
     # A prefix token the model does not know would be fed as <unk> and silently ruin every
     # translation, so refuse the package up front.
     for lang in info.languages or (info.from_code, info.to_code):
-        for token in info.source_prefix_tokens(lang):
+        for token in info.source_prefix_tokens(lang) + info.source_suffix_tokens(lang):
             if token not in source_vocab:
-                raise InvalidPackage(f"{path.name}: source prefix token {token!r} is not in the vocabulary")
+                raise InvalidPackage(f"{path.name}: source prefix/suffix token {token!r} is not in the vocabulary")
         for token in info.target_prefix_tokens(lang):
             if token not in target_vocab:
                 raise InvalidPackage(f"{path.name}: target prefix token {token!r} is not in the vocabulary")
@@ -315,11 +345,16 @@ def import_model(
     language_tokens: dict[str, str] | None = None,
     source_prefix: str = "",
     target_prefix: str = "",
+    source_suffix: str = "",
+    skip_special_tokens: bool = False,
+    target_sentencepiece_path: Path | None = None,
+    about: dict[str, str] | None = None,
 ) -> PackageInfo:
     """Package an existing CTranslate2 model + SentencePiece file in Argos format and install it.
 
     Without ``version`` the package gets ``1.0+<short digest>``: importing a changed model
     under the same code gives a new version, importing the same one again the same version.
+    ``about`` adds descriptive metadata (license, source, family) that changes no output.
     """
     if languages and not {from_code, to_code} <= set(languages):
         languages = tuple(dict.fromkeys((from_code, to_code, *languages)))
@@ -330,10 +365,14 @@ def import_model(
         if not (model_dir / "model.bin").is_file():
             raise InvalidPackage(f"{model_dir}: not a CTranslate2 model directory (no model.bin)")
         shutil.copytree(model_dir, staged / MODEL_DIR)
-        try:
-            shutil.copyfile(sentencepiece_path, staged / SENTENCEPIECE)
-        except OSError as exc:
-            raise InvalidPackage(f"{sentencepiece_path}: cannot read ({exc})") from None
+        sentencepieces = {SENTENCEPIECE: sentencepiece_path}
+        if target_sentencepiece_path is not None:
+            sentencepieces[TARGET_SENTENCEPIECE] = target_sentencepiece_path
+        for name, file in sentencepieces.items():
+            try:
+                shutil.copyfile(file, staged / name)
+            except OSError as exc:
+                raise InvalidPackage(f"{file}: cannot read ({exc})") from None
         metadata: dict[str, object] = {
             "argos_version": "1.9.0",
             "from_code": from_code,
@@ -348,6 +387,11 @@ def import_model(
             metadata["languages"] = list(languages)
         if language_tokens:
             metadata["language_tokens"] = language_tokens
+        if source_suffix:
+            metadata["source_suffix"] = source_suffix
+        if skip_special_tokens:
+            metadata["skip_special_tokens"] = True
+        metadata |= about or {}
         metadata = {"package_version": version or content_version(package_digest(staged, metadata)), **metadata}
         (staged / METADATA).write_text(json.dumps(metadata, ensure_ascii=False, indent=2), encoding="utf-8")
         return _move_into_place(staged, packages_dir)

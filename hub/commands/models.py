@@ -1,7 +1,7 @@
-"""`ulak models …`: list, install, import, export and remove translation packages; set up a hub.
+"""`ulak models …`: list, install, import, convert, export and remove translation packages; set up a hub.
 
 Thin: settings come from ``load_settings()`` (which names the data dir on stderr), the work
-is done by ``translation.packages`` and ``translation.index``; errors print one line to
+is done by ``translation.packages``, ``translation.index`` and ``translation.convert``; errors print one line to
 stderr and exit 1.
 """
 
@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, cast
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,7 +22,8 @@ from rich.table import Table
 from hub.commands.settings import load_settings
 from hub.config import Settings
 from hub.jobs.coverage import blocked_hint
-from translation.errors import IndexUnavailable, ModelNotInstalled, TranslationError
+from translation.convert import convert_checkpoint
+from translation.errors import ConverterMissing, IndexUnavailable, ModelNotInstalled, TranslationError
 from translation.index import IndexEntry, download, find_entry, load_index
 from translation.packages import (
     PackageInfo,
@@ -288,14 +289,15 @@ def _offers(settings: Settings, from_dir: Path | None) -> tuple[list[Offer], str
 
 
 def _converter() -> Callable[..., PackageInfo] | None:
+    # Looked up at call time, so a test can stand in for it (or hide it, as a missing extra).
     try:
-        from translation.convert import convert_checkpoint  # type: ignore[import-not-found,unused-ignore]
+        from translation.convert import convert_checkpoint as converter
     except ImportError:
         return None
-    return cast("Callable[..., PackageInfo]", convert_checkpoint)
+    return converter
 
 
-def _convert(checkpoint: str, packages_dir: Path, languages: tuple[str, ...]) -> bool | None:
+def _convert_for_setup(checkpoint: str, packages_dir: Path, languages: tuple[str, ...]) -> bool | None:
     """Convert a multilingual checkpoint (downloads it) for ``languages``: True if it worked,
     False if it failed, None if the convert extra is missing."""
     convert_checkpoint = _converter()
@@ -304,6 +306,9 @@ def _convert(checkpoint: str, packages_dir: Path, languages: tuple[str, ...]) ->
     typer.echo(f"converting {checkpoint} for {', '.join(languages)} (downloads the checkpoint)")
     try:
         info = convert_checkpoint(checkpoint, packages_dir, languages=languages)
+    except ConverterMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return None
     except ImportError as exc:  # the extra's own heavy imports are lazy too
         typer.echo(f"error: the convert extra is incomplete ({exc})", err=True)
         return None
@@ -365,7 +370,7 @@ def setup(
             typer.echo(f"would convert {checkpoint} for {', '.join(languages)}")
             remaining = []
         else:
-            converted = _convert(checkpoint, packages_dir, languages)
+            converted = _convert_for_setup(checkpoint, packages_dir, languages)
             extra_missing = converted is None
             if converted:
                 remaining = missing_pairs(installed_packages(packages_dir), languages)
@@ -380,3 +385,63 @@ def setup(
         typer.echo(f"to convert one, install the convert extra: {CONVERT_EXTRA}")
         typer.echo(f"then run: {command}")
     raise typer.Exit(1)
+
+
+@app.command("convert")
+def convert(
+    source: Annotated[
+        str, typer.Argument(help="a Transformers checkpoint directory, or a model id (fetched: needs the network)")
+    ],
+    languages: Annotated[
+        str,
+        typer.Option(help="languages to serve, e.g. az,tr,ru,uz,en (Marian: FROM,TO); uz=uzn_Latn names a token"),
+    ],
+    code: Annotated[str | None, typer.Option(help="package code (default: from the checkpoint's name)")] = None,
+    version: Annotated[str | None, typer.Option(help="package version (default: 1.0+DIGEST)")] = None,
+    quantization: Annotated[str, typer.Option(help="CTranslate2 quantization; 'none' keeps the weights")] = "int8",
+) -> None:
+    """Convert an NLLB-200, M2M-100 or OPUS-MT checkpoint with CTranslate2 and install it.
+
+    Needs the convert extra: pip install torch==2.13.0 'ulak[convert]'.
+    """
+    settings = load_settings()
+    codes, tokens = _parse_languages(languages)
+    console = Console(stderr=True)
+    with _errors():
+        if console.is_terminal:
+            with console.status("converting") as status:
+
+                def show(message: str) -> None:
+                    # Each step stays on screen; the spinner says what runs now.
+                    console.print(f"• {message}", markup=False, highlight=False)
+                    status.update(message)
+
+                info = _run_conversion(source, settings, codes, tokens, code, version, quantization, show)
+        else:
+            info = _run_conversion(
+                source, settings, codes, tokens, code, version, quantization, lambda m: typer.echo(m, err=True)
+            )
+    _print_installed(info, "converted and installed")
+    typer.echo(f"license: {info.license}; source: {info.source}")
+
+
+def _run_conversion(
+    source: str,
+    settings: Settings,
+    codes: tuple[str, ...],
+    tokens: dict[str, str],
+    code: str | None,
+    version: str | None,
+    quantization: str,
+    on_progress: Callable[[str], None],
+) -> PackageInfo:
+    return convert_checkpoint(
+        source,
+        settings.resolved_models_dir,
+        languages=codes,
+        language_tokens=tokens,
+        code=code,
+        version=version,
+        quantization=None if quantization == "none" else quantization,
+        on_progress=on_progress,
+    )

@@ -87,3 +87,55 @@ def test_a_package_whose_digest_cannot_be_recorded_still_gets_it(
     assert sorted(p.name for p in info.path.iterdir()) == sorted(
         [DIGEST_RECORD, "metadata.json", "model", "sentencepiece.model"]
     )
+
+
+def test_packages_without_the_newer_fields_keep_the_digest_they_had(
+    models_dir: Path, multilingual_model_source: ModelSource
+) -> None:
+    # The formula before source_suffix, skip_special_tokens and target_sentencepiece.model
+    # existed, written out: an upgrade must not give installed packages new digests (the
+    # translation memory and derived versions key on them).
+    import hashlib
+
+    from translation.digest import files_digest
+
+    info = install_archive(_multilingual_archive(models_dir, multilingual_model_source), models_dir)
+    metadata = json.loads((info.path / "metadata.json").read_text(encoding="utf-8"))
+    keys = ("from_code", "to_code", "languages", "language_tokens", "source_prefix", "target_prefix")
+    settings = json.dumps(
+        {k: metadata.get(k) or None for k in keys}, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    assert info.digest == hashlib.sha256(f"{files_digest(info.path)}\n{settings}".encode()).hexdigest()
+
+
+def _multilingual_archive(models_dir: Path, source: ModelSource) -> Path:
+    """The multilingual source as an .argosmodel (languages, prefixes, no newer field)."""
+    root = models_dir.parent / "archive-src" / "en_uz"
+    (root / "model").mkdir(parents=True)
+    for file in source.model_dir.iterdir():
+        (root / "model" / file.name).write_bytes(file.read_bytes())
+    (root / "sentencepiece.model").write_bytes(source.sentencepiece.read_bytes())
+    (root / "metadata.json").write_text(json.dumps(source.package.metadata()), encoding="utf-8")
+    return write_archive(root, models_dir.parent / "en_uz.argosmodel")
+
+
+def test_new_output_fields_and_the_target_sentencepiece_change_the_digest(
+    tmp_path: Path, multilingual_model_source: ModelSource
+) -> None:
+    source = multilingual_model_source
+
+    def imported(name: str, **kwargs: object) -> PackageInfo:
+        return import_model(
+            source.model_dir, source.sentencepiece, tmp_path / name, from_code="en", to_code="uz",
+            languages=("en", "uz"), source_prefix="__{lang}__", target_prefix="__{lang}__", **kwargs,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    plain = imported("plain")
+    digests = {
+        plain.digest,
+        imported("suffix", source_suffix="</s>").digest,
+        imported("skip", skip_special_tokens=True).digest,
+        imported("target", target_sentencepiece_path=source.sentencepiece).digest,
+    }
+    assert len(digests) == 4
+    assert imported("about", about={"license": "mit", "source": "x"}).digest == plain.digest
