@@ -21,7 +21,7 @@ from rich.table import Table
 
 from hub.commands.settings import load_settings
 from hub.config import Settings
-from hub.jobs.coverage import blocked_hint
+from hub.jobs.coverage import MULTILINGUAL_CHECKPOINT, blocked_hint
 from translation.convert import convert_checkpoint
 from translation.errors import ConverterMissing, IndexUnavailable, ModelNotInstalled, TranslationError
 from translation.index import IndexEntry, download, find_entry, load_index
@@ -259,8 +259,7 @@ def export(
     typer.echo(f"exported {info.code} {info.version} (digest {info.short_digest}) to {dest}")
 
 
-# What `setup` converts when the index lacks a language (Uzbek), and how to get the converter.
-MULTILINGUAL_CHECKPOINT = "facebook/nllb-200-distilled-600M"
+# How to get the converter `setup` uses when the index lacks a language (Uzbek).
 CONVERT_EXTRA = "pip install torch==2.13.0 'ulak[convert]'"
 
 

@@ -18,6 +18,8 @@ from translation.routing import PIVOT_LANG, Router
 # Installs the packages for every configured language (the Argos ones and a multilingual
 # model for the languages the Argos index lacks).
 SETUP_COMMAND = "ulak models setup"
+# What `setup` converts, and the hint names, for languages the Argos index lacks (Uzbek).
+MULTILINGUAL_CHECKPOINT = "facebook/nllb-200-distilled-600M"
 
 
 def blocked_pairs(settings: Settings) -> list[UnsupportedLanguagePair]:
@@ -49,7 +51,8 @@ def blocked_hint(settings: Settings) -> str | None:
         f"  {SETUP_COMMAND}",
         "or one package at a time:",
         *(f"  ulak models install {code}" for code in missing),
-        "(a language the package index lacks needs a multilingual model instead: ulak models import)",
+        "(a language the package index lacks, such as Uzbek, needs a multilingual model instead:",
+        f"  ulak models convert {MULTILINGUAL_CHECKPOINT} --languages {','.join(settings.target_languages)})",
     ]
     return "\n".join(lines)
 

@@ -88,7 +88,8 @@ def test_serve_runs_and_says_how_to_create_an_agency_and_install_models(env: dic
     # No models installed: every configured language is blocked, and the fix is named.
     assert "Translation is blocked" in stderr and "  uz (Uzbek) from az, tr, ru, en\n" in stderr
     assert "  ulak models setup\n" in stderr and "  ulak models install translate-az_en\n" in stderr
-    assert "\n(a language the package index lacks needs a multilingual model instead: ulak models import)\n" in stderr
+    assert "\n(a language the package index lacks, such as Uzbek, needs a multilingual model instead:\n" in stderr
+    assert "\n  ulak models convert facebook/nllb-200-distilled-600M --languages " in stderr
     assert f"data dir: {Path(env['ULAK_DATA_DIR']).resolve()}\n" in stderr
 
 
