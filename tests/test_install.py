@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import json
 import os
 import re
 import shutil
@@ -254,3 +255,21 @@ def test_a_production_install_serves_translates_and_is_pulled(
             process.terminate()
         for process, _ in processes.values():
             process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_without_the_convert_extra_convert_says_how_to_get_it(ulak: InstalledUlak, tmp_path: Path) -> None:
+    """torch, transformers, protobuf and huggingface-hub are the optional `convert` extra, imported
+    only inside translation/convert.py: a plain install answers with the command to run, not a
+    traceback, and installs nothing."""
+    checkpoint = tmp_path / "nllb-200-tiny"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text('{"model_type": "m2m_100"}', encoding="utf-8")
+    result = subprocess.run(
+        [ulak.command, "models", "convert", str(checkpoint), "--languages", "az,uz"],
+        check=False, env=ulak.env, cwd=ulak.cwd, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "pip install torch==2.13.0 'ulak[convert]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(ulak("models", "list", "--json")) == []
