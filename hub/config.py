@@ -126,5 +126,10 @@ class Settings(BaseSettings):
         return self.models_dir or self.data_dir / "models"
 
     @property
+    def upload_spool_dir(self) -> Path:
+        """Where media uploads are spooled while they are hashed (swept of crash leftovers at start)."""
+        return self.data_dir / "tmp"
+
+    @property
     def translation_memory_path(self) -> Path:
         return self.data_dir / "translation-memory.sqlite3"

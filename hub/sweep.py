@@ -27,8 +27,7 @@ class SweepResult:
 
 
 def spool_dir(runtime: HubRuntime) -> Path:
-    """Where media uploads are spooled while they are hashed (hub/media)."""
-    return runtime.settings.data_dir / "tmp"
+    return runtime.settings.upload_spool_dir
 
 
 def sweep(runtime: HubRuntime, *, older_than: timedelta = STALE_AFTER) -> SweepResult:

@@ -22,7 +22,7 @@ from rich.table import Table
 from hub.commands.settings import load_settings
 from hub.config import Settings
 from hub.jobs.coverage import MULTILINGUAL_CHECKPOINT, blocked_hint
-from translation.convert import convert_checkpoint
+from translation.convert import INSTALL_HINT, convert_checkpoint
 from translation.errors import ConverterMissing, IndexUnavailable, ModelNotInstalled, TranslationError
 from translation.index import IndexEntry, download, find_entry, load_index
 from translation.packages import (
@@ -259,10 +259,6 @@ def export(
     typer.echo(f"exported {info.code} {info.version} (digest {info.short_digest}) to {dest}")
 
 
-# How to get the converter `setup` uses when the index lacks a language (Uzbek).
-CONVERT_EXTRA = "pip install torch==2.13.0 'ulak[convert]'"
-
-
 def _pairs_text(lang: str, pairs: list[tuple[str, str]]) -> str:
     into = [target for source, target in pairs if source == lang]
     out_of = [source for source, target in pairs if target == lang]
@@ -381,7 +377,7 @@ def setup(
         typer.echo(f"blocked: {lang} ({_pairs_text(lang, pairs)}): {reason}")
     if online and extra_missing:
         command = f"ulak models convert {checkpoint} --languages {','.join(languages)}"
-        typer.echo(f"to convert one, install the convert extra: {CONVERT_EXTRA}")
+        typer.echo(f"to convert one, install the convert extra: {INSTALL_HINT}")
         typer.echo(f"then run: {command}")
     raise typer.Exit(1)
 

@@ -62,7 +62,7 @@ async def upload_media(
     limit = runtime.settings.max_upload_bytes
     if content_length is not None and content_length > limit:
         raise PayloadTooLarge(f"upload of {content_length} bytes exceeds the limit of {limit} bytes")
-    spooled = await service.spool_upload(request.stream(), limit=limit, directory=runtime.settings.data_dir / "tmp")
+    spooled = await service.spool_upload(request.stream(), limit=limit, directory=runtime.settings.upload_spool_dir)
     try:
         row = await run_in_threadpool(service.store_media, runtime, caller, spooled, content_type)
     finally:
