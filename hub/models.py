@@ -72,7 +72,9 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public key id, part of the key
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[str] = mapped_column(String(64))  # comma-separated: push,pull,admin
+    scopes: Mapped[str] = mapped_column(String(64))  # comma-separated: push,pull,edit,admin
+    # The languages an ``edit`` key may post-edit (comma-separated); None for other keys.
+    languages: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -114,6 +116,9 @@ class StoryVersion(Base):
     source_lang: Mapped[str] = mapped_column(String(16))
     version_created: Mapped[datetime] = mapped_column(default=utcnow)
     embargoed_until: Mapped[datetime | None] = mapped_column(default=None)
+    # Language identification of the pushed original: {"declared", "identified", "score",
+    # "warning"}; None when nothing was identified or it agreed with the declaration.
+    language_check: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class LanguageVersion(Base):
@@ -132,6 +137,13 @@ class LanguageVersion(Base):
     object_key: Mapped[str] = mapped_column(String(400))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A translation post-edited by a person: which agency, when. None for machine output.
+    edited_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    edited_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Automatic checks of a machine translation: "ok" | "review", and the reasons for review.
+    # None for originals; an edited translation is "ok".
+    quality: Mapped[str | None] = mapped_column(String(8), default=None)
+    quality_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
 class MediaObject(Base):
@@ -187,6 +199,9 @@ class FeedEntry(Base):
     # everyone but the owner (the release announcement, which the owner saw already).
     only_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
     except_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
+    # "review" for a machine translation the quality checks flagged; "ok" otherwise
+    # (originals, post-edits, translations that passed), so ``quality=ok`` can filter.
+    quality: Mapped[str] = mapped_column(String(8), default="ok", server_default="ok")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -227,3 +242,54 @@ class TranslationJob(Base):
 
 
 Index("ix_translation_jobs_status_available", TranslationJob.status, TranslationJob.available_at)
+
+
+class GlossaryTerm(Base):
+    """One term: its forms per language ({"az": ["İlham Əliyev"], "uz": ["Ilhom Aliyev",
+    "Илҳом Алиев"], …}; the first form of a language is the one translations use).
+    ``agency_id`` None is a hub-wide term; an agency's own terms win for its stories."""
+
+    __tablename__ = "glossary_terms"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), default=None)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_glossary_terms_agency_id", GlossaryTerm.agency_id)
+
+
+class GlossaryChange(Base):
+    """A glossary change, as every worker must hear of it: the forms of the terms added or
+    removed, so each worker drops its memory entries of sentences containing them."""
+
+    __tablename__ = "glossary_changes"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranslationEdit(Base):
+    """Human post-edit memory of one story: a source unit (field, paragraph or sentence)
+    and the text an editor gave it. A later version's translation reuses every unit whose
+    source did not change, before any machine output."""
+
+    __tablename__ = "translation_edits"
+    __table_args__ = (
+        UniqueConstraint("story_id", "target_lang", "source_hash", name="uq_translation_edits_story_target_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)  # the story version the edit was made on
+    source_lang: Mapped[str] = mapped_column(String(16))
+    target_lang: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(16))  # field | paragraph | sentence
+    source_hash: Mapped[str] = mapped_column(String(64))  # sha256 of source_text
+    source_text: Mapped[str] = mapped_column(Text)
+    target_text: Mapped[str] = mapped_column(Text)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
