@@ -22,6 +22,7 @@ from ulak_client import (
     ServiceUnavailable,
     TransportError,
     UlakClient,
+    UnsupportedMediaType,
     ValidationError,
 )
 
@@ -168,6 +169,8 @@ def test_errors_map_to_typed_exceptions(live_hub: LiveHub) -> None:
             owner.push_story(guid="urn:err:3", language="xx", headline="h", body_text="b")
         with pytest.raises(PayloadTooLarge):
             owner.upload_media(b"\0" * (live_hub.settings.max_upload_bytes + 1))
+        with pytest.raises(UnsupportedMediaType) as multipart:
+            owner.upload_media(b"--x--", content_type="multipart/form-data; boundary=x")
     with UlakClient(live_hub.url, "not-a-key") as stranger, pytest.raises(AuthenticationError) as unauthorized:
         stranger.feed_page("ru")
     with UlakClient(live_hub.url, pull_only) as reader, pytest.raises(PermissionDenied):
@@ -179,6 +182,7 @@ def test_errors_map_to_typed_exceptions(live_hub: LiveHub) -> None:
     assert "supported" in bad_language.value.detail
     assert (unauthorized.value.status_code, unauthorized.value.code) == (401, "unauthorized")
     assert not_owner.value.code == "forbidden"
+    assert (multipart.value.status_code, multipart.value.code) == (415, "unsupported_media_type")
 
 
 def test_kill_appears_in_the_feed(live_hub: LiveHub) -> None:

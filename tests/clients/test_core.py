@@ -11,6 +11,7 @@ import pytest
 from ulak_client import (
     APIError,
     AuthenticationError,
+    BadRequest,
     Conflict,
     FeedEntry,
     MediaObject,
@@ -19,8 +20,10 @@ from ulak_client import (
     PayloadTooLarge,
     PermissionDenied,
     RateLimited,
+    RequestTimeout,
     RetryPolicy,
     ServiceUnavailable,
+    UnsupportedMediaType,
     ValidationError,
     _core,
     parse_retry_after,
@@ -105,11 +108,14 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "cls"),
     [
+        (400, "bad_request", BadRequest),
         (401, "unauthorized", AuthenticationError),
         (403, "forbidden", PermissionDenied),
         (404, "not_found", NotFound),
+        (408, "request_timeout", RequestTimeout),
         (409, "conflict", Conflict),
         (413, "payload_too_large", PayloadTooLarge),
+        (415, "unsupported_media_type", UnsupportedMediaType),
         (422, "invalid_request", ValidationError),
         (429, "rate_limited", RateLimited),
         (503, "storage_unavailable", ServiceUnavailable),

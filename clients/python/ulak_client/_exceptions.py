@@ -4,11 +4,14 @@
     ├── TransportError            the hub could not be reached (connect/read failure, timeout)
     ├── CheckpointError           a checkpoint is unreadable or does not match the feed
     └── APIError                  the hub answered with an error (status_code, code, detail)
+        ├── BadRequest            400 bad_request: malformed HTTP or JSON, NUL characters
         ├── AuthenticationError   401 unauthorized: missing, unknown or revoked key
         ├── PermissionDenied      403 forbidden: wrong scope, not the story's owner
         ├── NotFound              404 not_found
+        ├── RequestTimeout        408 request_timeout: the body arrived too slowly
         ├── Conflict              409 conflict
         ├── PayloadTooLarge       413 payload_too_large
+        ├── UnsupportedMediaType  415 unsupported_media_type: a media type the hub does not take
         ├── ValidationError       422 invalid_request (``fields`` names what was wrong)
         ├── RateLimited           429
         └── ServiceUnavailable    503 storage_unavailable / database_unavailable / unavailable
@@ -55,6 +58,10 @@ class APIError(UlakClientError):
         self.retry_after = retry_after
 
 
+class BadRequest(APIError):
+    """400: the request could not be read (malformed HTTP or JSON, NUL characters)."""
+
+
 class AuthenticationError(APIError):
     """401: the API key is missing, unknown or revoked."""
 
@@ -67,12 +74,21 @@ class NotFound(APIError):
     """404: no such story, language version or media object."""
 
 
+class RequestTimeout(APIError):
+    """408: the hub stopped waiting for the request body; sending it again is safe for
+    idempotent calls, but the client does not retry it on its own (a slow link stays slow)."""
+
+
 class Conflict(APIError):
     """409: the request conflicts with the story's current state."""
 
 
 class PayloadTooLarge(APIError):
     """413: the story or media file is over the hub's limit."""
+
+
+class UnsupportedMediaType(APIError):
+    """415: the upload's content type is not one the hub accepts."""
 
 
 class ValidationError(APIError):
@@ -93,11 +109,14 @@ class ServiceUnavailable(APIError):
 
 
 ERRORS_BY_CODE: dict[str, type[APIError]] = {
+    "bad_request": BadRequest,
     "unauthorized": AuthenticationError,
     "forbidden": PermissionDenied,
     "not_found": NotFound,
     "conflict": Conflict,
+    "request_timeout": RequestTimeout,
     "payload_too_large": PayloadTooLarge,
+    "unsupported_media_type": UnsupportedMediaType,
     "invalid_request": ValidationError,
     "rate_limited": RateLimited,
     "unavailable": ServiceUnavailable,
@@ -106,11 +125,14 @@ ERRORS_BY_CODE: dict[str, type[APIError]] = {
 }
 
 ERRORS_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequest,
     401: AuthenticationError,
     403: PermissionDenied,
     404: NotFound,
+    408: RequestTimeout,
     409: Conflict,
     413: PayloadTooLarge,
+    415: UnsupportedMediaType,
     422: ValidationError,
     429: RateLimited,
     503: ServiceUnavailable,
