@@ -118,7 +118,10 @@ class TranslationWorker:
             pairs = jobs.blocked_pairs(session)
         if not pairs:
             return
-        self.engine.refresh()
+        # A few stat calls, not a full rescan: an install renames a package directory in,
+        # which the scan signature sees. Planning runs every time all the same, since a
+        # job may have been blocked by another worker that lacked a package this one has.
+        self.engine.refresh_if_changed()
         for source, target in pairs:
             try:
                 self.engine.plan(source, target)
