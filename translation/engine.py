@@ -84,6 +84,20 @@ class _Job:
     position: int = 0  # index of the next hop of the route
 
 
+def _groups_by_package(hops: list[Hop], max_models: int) -> list[list[Hop]]:
+    """Hops in groups that hold at most ``max_models`` distinct packages: the models of a
+    group are all loaded while it runs, and hops that share a package (a multilingual model
+    fanning out to several targets) always run together, however few models fit."""
+    by_package: dict[PackageInfo, list[Hop]] = {}
+    for hop in hops:
+        by_package.setdefault(hop.package, []).append(hop)
+    packages = list(by_package)
+    return [
+        [hop for package in packages[start : start + max_models] for hop in by_package[package]]
+        for start in range(0, len(packages), max_models)
+    ]
+
+
 class TranslationEngine:
     """Translates documents with the packages installed in ``packages_dir``.
 
@@ -234,11 +248,9 @@ class TranslationEngine:
                 todo = [s for s in todo if s not in hits]
             if todo:
                 pending[hop] = todo
-        hops = list(pending)
-        group = self.pool.max_loaded  # the models of a group are all held while it runs
-        for start in range(0, len(hops), group):
+        for group in _groups_by_package(list(pending), self.pool.max_loaded):
             models: dict[Hop, LoadedModel] = {}
-            for hop in hops[start : start + group]:
+            for hop in group:
                 try:
                     models[hop] = self.pool.get(hop.package)
                 except TranslationError as exc:

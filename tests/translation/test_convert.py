@@ -270,3 +270,21 @@ def test_a_model_id_offline_fails_clearly(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "facebook/m2m100_418M is neither a local checkpoint directory nor a model id" in done.stdout
     assert "offline mode is enabled" in done.stdout
+
+
+def test_one_loadable_model_still_fans_out_in_one_pass(converted: dict[str, PackageInfo]) -> None:
+    """With room for one model, the four hops a multilingual package serves for one source
+    run together, in as few batches as with room for many (the same output either way)."""
+    package = converted["nllb"]
+    doc = Document("az", ("tr", "ru", "uz", "en"), [Field(" ".join(SENTENCES["az"]))])
+    outputs, batches = [], []
+    for max_loaded in (1, 8):
+        with TranslationEngine(
+            package.path.parent, threads=2, max_loaded_models=max_loaded, max_decoding_length=32
+        ) as engine:
+            [result] = engine.translate_documents([doc])
+            outputs.append({lang: r.texts for lang, r in result.items()})
+            batches.append(engine.stats.batches)
+            assert engine.stats.model_calls == 4
+    assert outputs[0] == outputs[1]
+    assert batches[0] == batches[1] <= 4, batches
