@@ -7,7 +7,9 @@ A pivot's first hop (source → en) is shared by every target, so it runs once; 
 some routes take first and others second (en → tr for English stories and for pivots)
 waits until it has all its sentences. The translation memory is consulted before any
 model runs. The hops that are ready together run side by side: their length-sorted
-batches share the model pool's CPU workers.
+batches share the model pool's CPU workers. A document's glossary terms are cut out of its
+sentences before any of this (``translation.protection``): the models and the memory see
+only the text around them, and each target gets the terms in its own form.
 
 Packages are rescanned whenever the packages dir changed since the last scan (a few
 ``stat`` calls per batch), so a long-lived engine picks up packages installed, removed or

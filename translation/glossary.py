@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Term", "TermMatch", "base_language", "find_terms", "fold"]
+__all__ = ["Term", "TermMatch", "base_language", "find_terms", "fold", "term_finder"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,10 @@ class Term:
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _NO_WORD_BEFORE = rf"(?<![^\W_])(?<![{_MARKS}])"
 _NO_WORD_AFTER = rf"(?![^\W_]|[{_MARKS}])"
-# The four Turkic i's are one letter to the matcher (see ``fold``); Russian ё is е.
-_LETTER_FOLDS = str.maketrans({"İ": "i", "I": "i", "ı": "i", "Ё": "е", "ё": "е"})
+# The four Turkic i's are one letter to the matcher (see ``fold``); Russian ё is е; the
+# apostrophes Uzbek Latin is typed with (o‘, oʻ, o', o’) are one apostrophe, which is not a
+# letter, so a Turkish suffix after it ("Aliyev’in") does not lengthen the word.
+_LETTER_FOLDS = str.maketrans({"İ": "i", "I": "i", "ı": "i", "Ё": "е", "ё": "е"} | dict.fromkeys("‘’ʻʼ`´", "'"))
 _DOT_ABOVE = "\u0307"
 
 
@@ -75,7 +77,8 @@ def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
 def fold(text: str) -> str:
     """Text as the matcher compares it: case-folded, decomposed (NFD), every whitespace run one
     space; İ, I, ı and i are all "i" (a Turkish "İLHAM", an English-keyboard "ILHAM" and
-    "ilham" are all "İlham"), a dot above is dropped and Russian ё is е."""
+    "ilham" are all "İlham"), a dot above is dropped, Russian ё is е and every apostrophe
+    ("O‘zbekiston", "Oʻzbekiston", "O'zbekiston") is "'"."""
     return _fold_with_offsets(text)[0]
 
 
@@ -136,20 +139,26 @@ def find_terms(text: str, glossary: Sequence[Term], lang: str) -> list[TermMatch
     non-overlapping, the longest term at each position, whole words only (no letter, digit
     or combining mark touches either end, so "Əliyev" is not found in "Əliyevin"), compared
     with ``fold``. A Turkish apostrophe suffix is not part of a word: "Aliyev'in" holds the
-    term "Aliyev", and "'in" stays with the text after it.
+    term "Aliyev", and "'in" stays with the text after it."""
+    return term_finder(glossary, lang)(text)
 
-    Each (glossary, language) is compiled once and cached; only the language's forms count."""
-    if not glossary:
-        return []
-    source_lang = base_language(lang)
-    matcher = _compile(tuple(term.source_forms(source_lang) for term in glossary))
+
+def term_finder(glossary: Sequence[Term], lang: str) -> Callable[[str], list[TermMatch]]:
+    """``find_terms`` for many texts: each (glossary, language) is compiled once and cached,
+    and only the language's forms count."""
+    matcher = _compile(tuple(term.source_forms(base_language(lang)) for term in glossary)) if glossary else None
     if matcher is None:
-        return []
-    folded, offsets = _fold_with_offsets(text)
-    matches = []
-    for found in matcher.pattern.finditer(folded):
+        return lambda text: []
+    pattern, term_index = matcher.pattern, matcher.term_index
+    terms = tuple(glossary)
+
+    def find(text: str) -> list[TermMatch]:
+        folded, offsets = _fold_with_offsets(text)
         # The end is where the next folded character starts: marks the fold dropped (the dot
         # of a decomposed "İ") belong to the word they sit on.
-        term = glossary[matcher.term_index[found.group()]]
-        matches.append(TermMatch(offsets[found.start()], offsets[found.end()], term))
-    return matches
+        return [
+            TermMatch(offsets[found.start()], offsets[found.end()], terms[term_index[found.group()]])
+            for found in pattern.finditer(folded)
+        ]
+
+    return find

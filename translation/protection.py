@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from translation.glossary import Term, base_language, find_terms
+from translation.glossary import Term, base_language, term_finder
 from translation.segmentation import check_length, is_translatable
 
 __all__ = ["ProtectedSentences", "protect_terms"]
@@ -67,7 +67,7 @@ class ProtectedSentences:
             if isinstance(sentence, int):
                 sentences.append(translated[sentence])
                 continue
-            sentences.append("".join(_render_piece(piece, translated, target_lang) for piece in sentence))
+            sentences.append(_join(sentence, [_render_piece(piece, translated, target_lang) for piece in sentence]))
         return sentences
 
 
@@ -78,6 +78,22 @@ def _render_piece(piece: _Piece, translated: Sequence[str], target_lang: str) ->
     if isinstance(piece, _TermPiece):
         return piece.render(target_lang)
     return piece
+
+
+def _join(pieces: Sequence[_Piece], rendered: list[str]) -> str:
+    """The rendered pieces; a fragment the model left empty takes one of the whitespace
+    pieces around it along, so that no double or dangling space is left in its place."""
+    for index, piece in enumerate(pieces):
+        if isinstance(piece, _Fragment) and not rendered[index]:
+            for neighbour in (index + 1, index - 1):
+                if (
+                    0 <= neighbour < len(pieces)
+                    and isinstance(pieces[neighbour], str)
+                    and not rendered[neighbour].strip()
+                ):
+                    rendered[neighbour] = ""
+                    break
+    return "".join(rendered)
 
 
 def _fragment_pieces(text: str, units: list[str]) -> list[_Piece]:
@@ -100,8 +116,9 @@ def protect_terms(sentences: Sequence[str], glossary: Sequence[Term], source_lan
     """Cut each sentence around the glossary terms it holds (in ``source_lang``'s forms)."""
     units: list[str] = []
     protected: list[int | tuple[_Piece, ...]] = []
+    find_terms = term_finder(glossary, source_lang)
     for sentence in sentences:
-        matches = find_terms(sentence, glossary, source_lang)
+        matches = find_terms(sentence)
         if not matches:
             units.append(sentence)
             protected.append(len(units) - 1)
