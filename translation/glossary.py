@@ -48,6 +48,7 @@ _LETTER_FOLDS = str.maketrans({"İ": "i", "I": "i", "ı": "i", "Ё": "е", "ё":
 _DOT_ABOVE = "\u0307"
 
 
+@functools.lru_cache(maxsize=4096)  # a text uses few distinct characters
 def _fold_char(character: str) -> str:
     decomposed = unicodedata.normalize("NFD", character.translate(_LETTER_FOLDS)).casefold()
     return decomposed.translate(_LETTER_FOLDS).replace(_DOT_ABOVE, "")
@@ -96,10 +97,12 @@ def _trie_pattern(words: Sequence[str]) -> str:
     def build(node: dict[str, Any]) -> str:
         branches = [re.escape(character) + build(child) for character, child in sorted(node.items()) if character]
         if "" in node:
-            branches.append(_NO_WORD_AFTER)  # the shorter word, only once every longer one failed
+            # The shorter word last: the regex engine backtracks to it when no longer word
+            # here is followed by a word boundary.
+            branches.append("")
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return _NO_WORD_BEFORE + build(trie)
+    return _NO_WORD_BEFORE + build(trie) + _NO_WORD_AFTER
 
 
 @dataclass(frozen=True)
