@@ -41,6 +41,8 @@ class Term:
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _NO_WORD_BEFORE = rf"(?<![^\W_])(?<![{_MARKS}])"
 _NO_WORD_AFTER = rf"(?![^\W_]|[{_MARKS}])"
+# In Uzbek Latin, o‘ and g‘ are letters: "Bo" is not a word of "Bo‘ston".
+_NO_UZBEK_LETTER_AFTER = r"(?!(?<=[og])')"
 # The four Turkic i's are one letter to the matcher (see ``fold``); Russian ё is е; the
 # apostrophes Uzbek Latin is typed with (o‘, oʻ, o', o’) are one apostrophe, which is not a
 # letter, so a Turkish suffix after it ("Aliyev’in") does not lengthen the word.
@@ -83,7 +85,7 @@ def fold(text: str) -> str:
     return _fold_with_offsets(text)[0]
 
 
-def _trie_pattern(words: Sequence[str]) -> str:
+def _trie_pattern(words: Sequence[str], *, uzbek: bool) -> str:
     """One regex alternation over ``words`` as a trie: at each position the longest word
     that ends on a word boundary wins, and a regex engine tries a few branches per character
     instead of every word (hundreds of terms stay cheap)."""
@@ -102,7 +104,7 @@ def _trie_pattern(words: Sequence[str]) -> str:
             branches.append("")
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return _NO_WORD_BEFORE + build(trie) + _NO_WORD_AFTER
+    return _NO_WORD_BEFORE + build(trie) + _NO_WORD_AFTER + (_NO_UZBEK_LETTER_AFTER if uzbek else "")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class _Matcher:
 
 
 @functools.lru_cache(maxsize=128)
-def _compile(forms_per_term: tuple[tuple[str, ...], ...]) -> _Matcher | None:
+def _compile(forms_per_term: tuple[tuple[str, ...], ...], lang: str) -> _Matcher | None:
     term_index: dict[str, int] = {}
     for index, forms in enumerate(forms_per_term):
         for form in forms:
@@ -120,7 +122,7 @@ def _compile(forms_per_term: tuple[tuple[str, ...], ...]) -> _Matcher | None:
     term_index.pop("", None)
     if not term_index:
         return None
-    return _Matcher(re.compile(_trie_pattern(list(term_index))), term_index)
+    return _Matcher(re.compile(_trie_pattern(list(term_index), uzbek=lang == "uz")), term_index)
 
 
 def base_language(lang: str) -> str:
@@ -149,7 +151,8 @@ def find_terms(text: str, glossary: Sequence[Term], lang: str) -> list[TermMatch
 def term_finder(glossary: Sequence[Term], lang: str) -> Callable[[str], list[TermMatch]]:
     """``find_terms`` for many texts: each (glossary, language) is compiled once and cached,
     and only the language's forms count."""
-    matcher = _compile(tuple(term.source_forms(base_language(lang)) for term in glossary)) if glossary else None
+    source_lang = base_language(lang)
+    matcher = _compile(tuple(term.source_forms(source_lang) for term in glossary), source_lang) if glossary else None
     if matcher is None:
         return lambda text: []
     pattern, term_index = matcher.pattern, matcher.term_index

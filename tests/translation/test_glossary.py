@@ -87,6 +87,13 @@ def test_every_uzbek_form_is_matched_in_an_uzbek_source() -> None:
         assert _found(f"{written} Respublikasi", "uz") == [(written, UZBEKISTAN)]
 
 
+def test_uzbek_o_and_g_with_their_apostrophe_are_letters() -> None:
+    term = Term({"uz": ["Bo"], "tr": ["Bo"]})
+    assert _found("Bo‘ston va Boʻston", "uz", [term]) == []
+    assert _found("Bo va Bo'ya", "uz", [term]) == [("Bo", term)]
+    assert _found("Bo'ya", "tr", [term]) == [("Bo", term)]  # a Turkish suffix
+
+
 def test_only_the_source_languages_forms_are_matched() -> None:
     assert _found("Ilham Aliyev and İlham Əliyev", "en") == [("Ilham Aliyev", ALIYEV_FULL)]
     assert _found("Ilhom Aliyev", "az") == []
