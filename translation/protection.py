@@ -9,11 +9,13 @@ stays as written). The whitespace between a term and its neighbours is the sourc
 
 This works below the layouts: a ``TextLayout`` or ``HtmlLayout`` gives its sentences, this
 module turns them into units for the models and, per target, turns the translated units back
-into sentences for the layout to render. A term in an inline tag or an ``alt`` attribute is
-a sentence of its own to the layout, so it is protected like any other.
+into sentences for the layout to render. HTML is cut text node by text node and ``alt`` /
+``title`` values are translated too, so a term inside an inline tag or an attribute is found
+in that node's or value's sentences like anywhere else.
 
-The price is fluency: the model sees "Prezident" and "Bakıda görüş keçirib." instead of
-one sentence, so word order and agreement across a term can come out stiff. Inflected forms
+The price is fluency: for "Prezident İlham Əliyev Bakıda görüş keçirib." the model sees
+"Prezident" and "Bakıda görüş keçirib." apart, so word order and agreement across a term can
+come out stiff. Inflected forms
 ("Əliyevin", "Aliyevga") are not the term and are translated freely with their sentence.
 """
 
