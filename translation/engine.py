@@ -7,7 +7,9 @@ A pivot's first hop (source → en) is shared by every target, so it runs once; 
 some routes take first and others second (en → tr for English stories and for pivots)
 waits until it has all its sentences. The translation memory is consulted before any
 model runs. The hops that are ready together run side by side: their length-sorted
-batches share the model pool's CPU workers.
+batches share the model pool's CPU workers. A document's glossary terms are cut out of its
+sentences before any of this (``translation.protection``): the models and the memory see
+only the text around them, and each target gets the terms in its own form.
 
 Packages are rescanned whenever the packages dir changed since the last scan (a few
 ``stat`` calls per batch), so a long-lived engine picks up packages installed, removed or
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from translation.errors import TranslationError
+from translation.glossary import Term
 from translation.inference import (
     DecodingOptions,
     LoadedModel,
@@ -34,6 +37,7 @@ from translation.inference import (
 from translation.markup import segment_html
 from translation.memory import TranslationMemory
 from translation.packages import PackageInfo, installed_packages, scan_signature
+from translation.protection import protect_terms
 from translation.routing import Hop, ModelRef, Preference, Route, Router
 from translation.segmentation import segment_text
 
@@ -48,9 +52,13 @@ class Field:
 
 @dataclass
 class Document:
+    """``glossary``: the terms to protect; a term found in a field reaches every target in
+    that target's form, whatever the model does (see ``translation.protection``)."""
+
     source_lang: str
     target_langs: tuple[str, ...]
     fields: Sequence[Field]
+    glossary: Sequence[Term] = ()
 
 
 @dataclass
@@ -165,10 +173,14 @@ class TranslationEngine:
         """Translate every document into each of its targets; a failing target fails alone."""
         self.refresh_if_changed()
         layouts = [[self._segment(f, doc.source_lang) for f in doc.fields] for doc in docs]
+        # Terms are cut out before anything reaches a model or the memory.
+        protected = [
+            protect_terms([s for layout in layouts[index] for s in layout.sentences], doc.glossary, doc.source_lang)
+            for index, doc in enumerate(docs)
+        ]
         results: list[dict[str, TargetResult]] = [{} for _ in docs]
         jobs: list[_Job] = []
         for index, doc in enumerate(docs):
-            sentences = [s for layout in layouts[index] for s in layout.sentences]
             for target in dict.fromkeys(doc.target_langs):
                 if target == doc.source_lang:
                     results[index][target] = TargetResult(target, [f.text for f in doc.fields])
@@ -178,7 +190,7 @@ class TranslationEngine:
                 except TranslationError as exc:
                     results[index][target] = TargetResult(target, None, exc)
                     continue
-                jobs.append(_Job(index, target, route, sentences))
+                jobs.append(_Job(index, target, route, protected[index].units))
 
         self._run_hops(jobs)
 
@@ -187,9 +199,10 @@ class TranslationEngine:
                 results[job.doc][job.target] = TargetResult(job.target, None, job.error, job.route.models)
                 continue
             texts, cursor = [], 0
+            sentences = protected[job.doc].render(job.sentences, job.target)
             for layout in layouts[job.doc]:
                 count = len(layout.sentences)
-                texts.append(layout.render(job.sentences[cursor : cursor + count]))
+                texts.append(layout.render(sentences[cursor : cursor + count]))
                 cursor += count
             results[job.doc][job.target] = TargetResult(job.target, texts, None, job.route.models)
         # Same order as each document's targets, whatever order the work finished in.
