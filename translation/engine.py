@@ -5,8 +5,9 @@ and the routes are executed hop by hop: all sentences that need the same package
 same direction — across fields, documents and targets — are translated together, once.
 A pivot's first hop (source → en) is shared by every target, so it runs once; a hop that
 some routes take first and others second (en → tr for English stories and for pivots)
-waits until it has all its sentences. The translation memory is consulted before any
-model runs. The hops that are ready together run side by side: their length-sorted
+waits until it has all its sentences. Human units (a post-edit's sentences, paragraphs or
+whole fields, ``Document.human``) come first, then the translation memory, and only what
+neither covers reaches a model. The hops that are ready together run side by side: their length-sorted
 batches share the model pool's CPU workers.
 
 Packages are rescanned whenever the packages dir changed since the last scan (a few
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from translation.alignment import HumanPlan
 from translation.errors import TranslationError
 from translation.inference import (
     DecodingOptions,
@@ -48,25 +50,34 @@ class Field:
 
 @dataclass
 class Document:
+    """``human``: per target language, source unit (field, paragraph or sentence, see
+    ``translation.alignment``) → the text a person gave it; used before anything else."""
+
     source_lang: str
     target_langs: tuple[str, ...]
     fields: Sequence[Field]
+    human: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
 class TargetResult:
-    """Either ``texts`` (one per field) or ``error``; ``models`` names every package used."""
+    """Either ``texts`` (one per field) or ``error``; ``models`` names every package used;
+    ``human_units``: the sources of the human units in ``texts``; ``machine_sentences``:
+    how many sentences came from the models (or the memory)."""
 
     target_lang: str
     texts: list[str] | None
     error: TranslationError | None = None
     models: list[ModelRef] = field(default_factory=list)
+    human_units: list[str] = field(default_factory=list)
+    machine_sentences: int = 0
 
 
 @dataclass
 class EngineStats:
     """Counters for tests, benchmarks and worker metrics."""
 
+    human_hits: int = 0  # human units (fields, paragraphs, sentences) used instead of a model
     sentences_requested: int = 0  # unique sentences per hop, before the memory
     memory_hits: int = 0
     sentences_translated: int = 0  # sentences that actually went through a model
@@ -80,6 +91,7 @@ class _Job:
     target: str
     route: Route
     sentences: list[str]
+    human: HumanPlan
     error: TranslationError | None = None
     position: int = 0  # index of the next hop of the route
 
@@ -164,7 +176,10 @@ class TranslationEngine:
                 except TranslationError as exc:
                     results[index][target] = TargetResult(target, None, exc)
                     continue
-                jobs.append(_Job(index, target, route, sentences))
+                texts = [f.text for f in doc.fields]
+                plan = HumanPlan.build(texts, layouts[index], doc.human.get(target, {}))
+                self.stats.human_hits += len(plan.used)
+                jobs.append(_Job(index, target, route, [sentences[i] for i in plan.machine], plan))
 
         self._run_hops(jobs)
 
@@ -172,12 +187,10 @@ class TranslationEngine:
             if job.error is not None:
                 results[job.doc][job.target] = TargetResult(job.target, None, job.error, job.route.models)
                 continue
-            texts, cursor = [], 0
-            for layout in layouts[job.doc]:
-                count = len(layout.sentences)
-                texts.append(layout.render(job.sentences[cursor : cursor + count]))
-                cursor += count
-            results[job.doc][job.target] = TargetResult(job.target, texts, None, job.route.models)
+            texts = job.human.render(layouts[job.doc], job.sentences)
+            results[job.doc][job.target] = TargetResult(
+                job.target, texts, None, job.route.models, job.human.used, len(job.sentences)
+            )
         # Same order as each document's targets, whatever order the work finished in.
         return [
             {t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results, strict=True)
