@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +290,24 @@ def test_a_correction_that_leaves_the_text_alone_is_all_human(
     assert second["version"] == "2" and second["bodies"][0]["value"] == f"{TR_P1}\n\n{TR_P2}"
     assert second["digitalSourceType"]["uri"] == HUMAN_EDITS and worker.engine.stats.sentences_requested == 0
     assert translations(hub, owner, story_id)["tr"]["origin"] == "edited"
+
+
+def test_an_edit_under_embargo_is_seen_by_the_owner_only_until_it_passes(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
+    hub = translating_hub
+    owner = hub.agency("azertac")
+    reader = hub.agency("anka", scopes="pull", partner=True)
+    now = datetime.now(UTC)
+    hub.runtime.clock = lambda: now
+    until = now + timedelta(minutes=5)
+    story_id = push(hub, owner, embargoedUntil=until.isoformat())["id"]
+    worker.run_until_idle()
+
+    assert put(hub, owner, story_id, **edit_body()).status_code == 200
+
+    assert [e["version"] for e in feed(hub, owner)] == [1, 1] and feed(hub, reader) == []
+    hub.runtime.clock = lambda: until + timedelta(seconds=1)
+    released = feed(hub, reader)
+    # The release announces the current Turkish translation once: the edited one.
+    assert len(released) == 1 and released[0]["item"]["headlines"][0]["value"] == TR_HEADLINE
