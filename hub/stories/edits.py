@@ -140,7 +140,16 @@ def _apply(document: dict[str, Any], edit: TranslationEditRequest) -> dict[str, 
             fields=wrong,
         )
     # The one sanitiser (translation.markup.sanitize_html, through ninjs) for every HTML item.
-    return sanitize_text_fields(doc)
+    doc = sanitize_text_fields(doc)
+    empty = [
+        {"field": f"{name}.{index}.value", "message": "no text left after sanitising the HTML"}
+        for name, _ in _given(edit)
+        for index, item in enumerate(doc.get(name) or [])
+        if not item["value"].strip()
+    ]
+    if empty:
+        raise InvalidRequest(f"{empty[0]['field']}: {empty[0]['message']}", fields=empty)
+    return doc
 
 
 def _given(edit: TranslationEditRequest) -> list[tuple[str, list[EditedText]]]:

@@ -159,7 +159,7 @@ def test_an_edit_becomes_the_current_translation_labelled_and_announced(
     }
 
 
-def test_html_items_are_sanitised_and_keep_their_content_type(
+def test_html_items_are_sanitised_keep_their_content_type_and_survive_a_correction(
     translating_hub: HubHarness, worker: TranslationWorker
 ) -> None:
     hub = translating_hub
@@ -181,6 +181,15 @@ def test_html_items_are_sanitised_and_keep_their_content_type(
     assert edited.json()["bodies"] == [
         {"role": "main", "contentType": "text/html", "value": f"<p>{TR_P1}</p><p>{TR_P2}</p>"}
     ]
+    emptied = put(hub, owner, story_id, version=1, bodies=[{"value": "<script>x()</script>"}])
+    assert emptied.status_code == 422 and emptied.json()["fields"][0]["field"] == "bodies.0.value"
+
+    # Same markup: aligned text node by text node, so the first paragraph survives.
+    html[0]["value"] = f"<p>{P1}</p><p>Tədbir üç gün davam edəcək.</p>"
+    hub.client.post("/v1/stories", json=story("az-html", headline=HEADLINE) | {"bodies": html}, headers=hub.auth(owner))
+    worker.run_until_idle()
+    corrected = get(hub, owner, story_id)["bodies"][0]["value"]
+    assert corrected.startswith(f"<p>{TR_P1}</p><p>") and f"<p>{TR_P2}</p>" not in corrected
 
 
 def test_refusals_change_nothing(translating_hub: HubHarness, worker: TranslationWorker) -> None:
