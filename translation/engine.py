@@ -189,7 +189,7 @@ class TranslationEngine:
                 continue
             texts = job.human.render(layouts[job.doc], job.sentences)
             results[job.doc][job.target] = TargetResult(
-                job.target, texts, None, job.route.models, job.human.used, len(job.sentences)
+                job.target, texts, None, job.route.models, job.human.used, len(job.human.machine)
             )
         # Same order as each document's targets, whatever order the work finished in.
         return [
