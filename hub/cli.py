@@ -159,18 +159,23 @@ def keys_create(
     code: Annotated[str, typer.Argument(help="agency code")],
     scopes: Annotated[
         str | None,
-        typer.Option(help="comma-separated: push, pull, admin [default: push,pull; pull for a partner]"),
+        typer.Option(help="comma-separated: push, pull, edit, admin [default: push,pull; pull for a partner]"),
+    ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(help="comma-separated languages an edit key may post-edit (required with edit), e.g. tr"),
     ] = None,
 ) -> None:
     """Create an API key. Prints only the key on stdout (capture it: KEY=$(ulak keys create …))."""
     runtime = _runtime()
     try:
         with runtime.write() as session:
-            created = agencies.create_key(session, code, scopes)
+            created = agencies.create_key(session, code, scopes, languages=languages)
     except HubError as exc:
         raise _fail(exc.detail) from None
+    edits = f"; edits {','.join(created.languages)}" if created.languages else ""
     err.print(
-        f"key {created.key_id} for {created.agency_code} ({','.join(created.scopes)}); it is shown only now",
+        f"key {created.key_id} for {created.agency_code} ({','.join(created.scopes)}{edits}); it is shown only now",
         highlight=False,
     )
     print(created.plaintext)
@@ -184,11 +189,12 @@ def keys_list(code: Annotated[str, typer.Argument(help="agency code")]) -> None:
             rows = agencies.list_keys(session, code)
     except HubError as exc:
         raise _fail(exc.detail) from None
-    table = Table("key id", "scopes", "created", "revoked")
+    table = Table("key id", "scopes", "languages", "created", "revoked")
     for k in rows:
         table.add_row(
             k.id,
             k.scopes,
+            k.languages or "",
             k.created_at.isoformat(timespec="seconds"),
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
         )

@@ -66,9 +66,15 @@ def media_key(sha256: str) -> str:
     return f"media/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
-def story_key(agency: str, story_id: str, version: int | str, lang: str) -> str:
-    """``stories/<agency>/<story>/<version>/<lang>.json``; every part must be one safe segment."""
+def story_key(agency: str, story_id: str, version: int | str, lang: str, *, revision: str | None = None) -> str:
+    """``stories/<agency>/<story>/<version>/<lang>.json``; every part must be one safe segment.
+
+    ``revision`` names a later revision of the same language version (a human post-edit):
+    ``<lang>.<revision>.json``, beside the first, so a new revision never overwrites the
+    object an older row still serves."""
     parts = {"agency": agency, "story_id": story_id, "version": str(version)}
+    if revision is not None:
+        parts["revision"] = revision
     for name, value in parts.items():
         if not isinstance(value, str) or not _SEGMENT.fullmatch(value):
             raise ValueError(f"{name} {value!r} is not a safe key segment ([A-Za-z0-9._-], max 128)")
@@ -76,7 +82,8 @@ def story_key(agency: str, story_id: str, version: int | str, lang: str) -> str:
         raise ValueError(f"version must not be negative: {version}")
     if not isinstance(lang, str) or not _LANG.fullmatch(lang):
         raise ValueError(f"lang {lang!r} is not a BCP 47 language tag")
-    return f"stories/{agency}/{story_id}/{version}/{lang}.json"
+    suffix = f".{revision}" if revision is not None else ""
+    return f"stories/{agency}/{story_id}/{version}/{lang}{suffix}.json"
 
 
 def put_media(

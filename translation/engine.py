@@ -5,11 +5,13 @@ and the routes are executed hop by hop: all sentences that need the same package
 same direction — across fields, documents and targets — are translated together, once.
 A pivot's first hop (source → en) is shared by every target, so it runs once; a hop that
 some routes take first and others second (en → tr for English stories and for pivots)
-waits until it has all its sentences. The translation memory is consulted before any
-model runs. The hops that are ready together run side by side: their length-sorted
-batches share the model pool's CPU workers. A document's glossary terms are cut out of its
-sentences before any of this (``translation.protection``): the models and the memory see
-only the text around them, and each target gets the terms in its own form.
+waits until it has all its sentences. Human units (a post-edit's sentences, paragraphs or
+whole fields, ``Document.human``) come first, then the translation memory, and only what
+neither covers reaches a model. The hops that are ready together run side by side: their
+length-sorted batches share the model pool's CPU workers. A document's glossary terms are
+cut out of the sentences left to the models before any of this (``translation.protection``):
+the models and the memory see only the text around them, and each target gets the terms in
+its own form. A human unit is the editor's text as it is, terms included.
 
 Packages are rescanned whenever the packages dir changed since the last scan (a few
 ``stat`` calls per batch), so a long-lived engine picks up packages installed, removed or
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from translation.alignment import HumanPlan
 from translation.errors import TranslationError
 from translation.glossary import Term
 from translation.inference import (
@@ -37,7 +40,7 @@ from translation.inference import (
 from translation.markup import segment_html
 from translation.memory import TranslationMemory
 from translation.packages import PackageInfo, installed_packages, scan_signature
-from translation.protection import protect_terms
+from translation.protection import ProtectedSentences, protect_terms
 from translation.routing import Hop, ModelRef, Preference, Route, Router
 from translation.segmentation import segment_text
 
@@ -53,28 +56,36 @@ class Field:
 @dataclass
 class Document:
     """``glossary``: the terms to protect; a term found in a field reaches every target in
-    that target's form, whatever the model does (see ``translation.protection``)."""
+    that target's form, whatever the model does (see ``translation.protection``).
+    ``human``: per target language, source unit (field, paragraph or sentence, see
+    ``translation.alignment``) → the text a person gave it; used before anything else."""
 
     source_lang: str
     target_langs: tuple[str, ...]
     fields: Sequence[Field]
     glossary: Sequence[Term] = ()
+    human: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
 class TargetResult:
-    """Either ``texts`` (one per field) or ``error``; ``models`` names every package used."""
+    """Either ``texts`` (one per field) or ``error``; ``models`` names every package used;
+    ``human_units``: the sources of the human units in ``texts``; ``machine_sentences``:
+    how many sentences came from the models (or the memory)."""
 
     target_lang: str
     texts: list[str] | None
     error: TranslationError | None = None
     models: list[ModelRef] = field(default_factory=list)
+    human_units: list[str] = field(default_factory=list)
+    machine_sentences: int = 0
 
 
 @dataclass
 class EngineStats:
     """Counters for tests, benchmarks and worker metrics."""
 
+    human_hits: int = 0  # human units (fields, paragraphs, sentences) used instead of a model
     sentences_requested: int = 0  # unique sentences per hop, before the memory
     memory_hits: int = 0
     sentences_translated: int = 0  # sentences that actually went through a model
@@ -87,7 +98,9 @@ class _Job:
     doc: int
     target: str
     route: Route
-    sentences: list[str]
+    sentences: list[str]  # the units the models translate (terms cut out)
+    human: HumanPlan
+    protected: ProtectedSentences
     error: TranslationError | None = None
     position: int = 0  # index of the next hop of the route
 
@@ -173,14 +186,13 @@ class TranslationEngine:
         """Translate every document into each of its targets; a failing target fails alone."""
         self.refresh_if_changed()
         layouts = [[self._segment(f, doc.source_lang) for f in doc.fields] for doc in docs]
-        # Terms are cut out before anything reaches a model or the memory.
-        protected = [
-            protect_terms([s for layout in layouts[index] for s in layout.sentences], doc.glossary, doc.source_lang)
-            for index, doc in enumerate(docs)
-        ]
         results: list[dict[str, TargetResult]] = [{} for _ in docs]
         jobs: list[_Job] = []
         for index, doc in enumerate(docs):
+            sentences = [s for layout in layouts[index] for s in layout.sentences]
+            # Terms are cut out before anything reaches a model or the memory: once per
+            # document, again only for a target whose human units leave fewer sentences.
+            protected_all = protect_terms(sentences, doc.glossary, doc.source_lang)
             for target in dict.fromkeys(doc.target_langs):
                 if target == doc.source_lang:
                     results[index][target] = TargetResult(target, [f.text for f in doc.fields])
@@ -190,7 +202,14 @@ class TranslationEngine:
                 except TranslationError as exc:
                     results[index][target] = TargetResult(target, None, exc)
                     continue
-                jobs.append(_Job(index, target, route, protected[index].units))
+                plan = HumanPlan.build([f.text for f in doc.fields], layouts[index], doc.human.get(target, {}))
+                self.stats.human_hits += len(plan.used)
+                protected = (
+                    protected_all
+                    if len(plan.machine) == len(sentences)
+                    else protect_terms([sentences[i] for i in plan.machine], doc.glossary, doc.source_lang)
+                )
+                jobs.append(_Job(index, target, route, protected.units, plan, protected))
 
         self._run_hops(jobs)
 
@@ -198,13 +217,10 @@ class TranslationEngine:
             if job.error is not None:
                 results[job.doc][job.target] = TargetResult(job.target, None, job.error, job.route.models)
                 continue
-            texts, cursor = [], 0
-            sentences = protected[job.doc].render(job.sentences, job.target)
-            for layout in layouts[job.doc]:
-                count = len(layout.sentences)
-                texts.append(layout.render(sentences[cursor : cursor + count]))
-                cursor += count
-            results[job.doc][job.target] = TargetResult(job.target, texts, None, job.route.models)
+            texts = job.human.render(layouts[job.doc], job.protected.render(job.sentences, job.target))
+            results[job.doc][job.target] = TargetResult(
+                job.target, texts, None, job.route.models, job.human.used, len(job.human.machine)
+            )
         # Same order as each document's targets, whatever order the work finished in.
         return [
             {t: result[t] for t in dict.fromkeys(doc.target_langs)} for doc, result in zip(docs, results, strict=True)

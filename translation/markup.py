@@ -21,7 +21,8 @@ Rendering escapes text the way nh3's HTML serialiser does (``&amp; &lt; &gt; &nb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -101,8 +102,8 @@ class _TextNode:
     pieces: tuple[int | str, ...]
     trailing: str
 
-    def render(self, translated: Sequence[str]) -> str:
-        return _escape_text(self.leading + render_pieces(self.pieces, translated) + self.trailing)
+    def render(self, text: Callable[[tuple[int | str, ...]], str]) -> str:
+        return _escape_text(self.leading + text(self.pieces) + self.trailing)
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,11 @@ class _StartTag:
     attributes: tuple[tuple[str, str | tuple[int | str, ...] | None], ...]
     self_closing: bool
 
-    def render(self, translated: Sequence[str]) -> str:
+    def render(self, text: Callable[[tuple[int | str, ...]], str]) -> str:
         rendered = []
         for name, value in self.attributes:
-            text = render_pieces(value, translated) if isinstance(value, tuple) else value or ""
-            rendered.append(f' {name}="{_escape_attribute(text)}"')
+            plain = text(value) if isinstance(value, tuple) else value or ""
+            rendered.append(f' {name}="{_escape_attribute(plain)}"')
         return f"<{self.name}{''.join(rendered)}{' /' if self.self_closing else ''}>"
 
 
@@ -187,10 +188,32 @@ class HtmlLayout:
     sentences: list[str]
     _parts: tuple[_Part, ...]
 
-    def render(self, translated: Sequence[str]) -> str:
-        """The HTML with ``translated[i]`` in place of ``sentences[i]``, escaped; all markup kept."""
+    @property
+    def paragraphs(self) -> list[tuple[int | str, ...]]:
+        """The pieces of every text node and translated attribute value, in document order:
+        the paragraphs a human edit can replace (markup splits a block into several, as it
+        splits what the engine translates)."""
+        found: list[tuple[int | str, ...]] = []
+        for part in self._parts:
+            if isinstance(part, _TextNode):
+                found.append(part.pieces)
+            elif isinstance(part, _StartTag):
+                found.extend(value for _, value in part.attributes if isinstance(value, tuple))
+        return found
+
+    def render(self, translated: Sequence[str], paragraphs: Mapping[int, str] | None = None) -> str:
+        """The HTML with ``translated[i]`` in place of ``sentences[i]``, escaped; all markup kept.
+        ``paragraphs`` maps an index of ``self.paragraphs`` to a text (not HTML) that
+        replaces that paragraph whole (a human edit)."""
         check_length(len(self.sentences), translated)
-        return "".join(part if isinstance(part, str) else part.render(translated) for part in self._parts)
+        replaced = paragraphs or {}
+        counter = itertools.count()  # numbers the paragraphs in the order ``paragraphs`` lists them
+
+        def text(pieces: tuple[int | str, ...]) -> str:
+            index = next(counter)
+            return replaced[index] if index in replaced else render_pieces(pieces, translated)
+
+        return "".join(part if isinstance(part, str) else part.render(text) for part in self._parts)
 
 
 def segment_html(html: str, lang: str) -> HtmlLayout:

@@ -29,7 +29,7 @@ a `TextLayout` can give back the text's line structure around translated sentenc
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -298,14 +298,25 @@ class TextLayout:
     sentences: list[str]
     _lines: tuple[_Line, ...]
 
-    def render(self, translated: Sequence[str]) -> str:
+    @property
+    def paragraphs(self) -> list[tuple[_Piece, ...]]:
+        """The pieces of each line that has text: the paragraphs a human edit can replace."""
+        return [line.pieces for line in self._lines if line.pieces]
+
+    def render(self, translated: Sequence[str], paragraphs: Mapping[int, str] | None = None) -> str:
         """The text with ``translated[i]`` in place of ``sentences[i]``; each line keeps its
-        indentation, trailing whitespace and line break."""
+        indentation, trailing whitespace and line break. ``paragraphs`` maps an index of
+        ``self.paragraphs`` to a text that replaces that paragraph whole (a human edit)."""
         check_length(len(self.sentences), translated)
-        return "".join(
-            line.indent + render_pieces(line.pieces, translated) + line.trailing + line.line_break
-            for line in self._lines
-        )
+        replaced = paragraphs or {}
+        rendered, index = [], 0
+        for line in self._lines:
+            body = render_pieces(line.pieces, translated)
+            if line.pieces:
+                body = replaced.get(index, body)
+                index += 1
+            rendered.append(line.indent + body + line.trailing + line.line_break)
+        return "".join(rendered)
 
 
 def segment_text(text: str, lang: str) -> TextLayout:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.keys import default_scopes, generate_key, parse_scopes
+from hub.auth.keys import default_scopes, generate_key, parse_languages, parse_scopes
+from hub.config import SUPPORTED_LANGUAGES
 from hub.errors import Conflict, InvalidRequest, NotFound
 from hub.models import Agency, ApiKey, utcnow
 
@@ -21,6 +22,7 @@ class CreatedKey:
     agency_code: str
     scopes: tuple[str, ...]
     plaintext: str
+    languages: tuple[str, ...] = ()
 
 
 def create_agency(
@@ -50,17 +52,29 @@ def get_agency(session: Session, code: str) -> Agency:
     return agency
 
 
-def create_key(session: Session, agency_code: str, scopes: str | None = None) -> CreatedKey:
-    """A new key; without ``scopes``, what the agency's kind allows (members push and pull)."""
+def create_key(
+    session: Session, agency_code: str, scopes: str | None = None, *, languages: str | None = None
+) -> CreatedKey:
+    """A new key; without ``scopes``, what the agency's kind allows (members push and pull).
+    ``languages`` (comma-separated) is required with the ``edit`` scope and refused without."""
     agency = get_agency(session, agency_code)
     try:
         parsed = parse_scopes(scopes or default_scopes(is_partner=agency.is_partner), is_partner=agency.is_partner)
+        langs = parse_languages(languages, parsed, supported=SUPPORTED_LANGUAGES)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
     new = generate_key()
-    session.add(ApiKey(id=new.key_id, agency_id=agency.id, secret_hash=new.secret_hash, scopes=",".join(parsed)))
+    session.add(
+        ApiKey(
+            id=new.key_id,
+            agency_id=agency.id,
+            secret_hash=new.secret_hash,
+            scopes=",".join(parsed),
+            languages=",".join(langs) or None,
+        )
+    )
     session.flush()
-    return CreatedKey(new.key_id, agency.code, parsed, new.plaintext)
+    return CreatedKey(new.key_id, agency.code, parsed, new.plaintext, langs)
 
 
 def revoke_key(session: Session, key_id: str) -> ApiKey:

@@ -9,8 +9,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-SCOPES = ("push", "pull", "admin")
+SCOPES = ("push", "pull", "edit", "admin")
 # Partner newsrooms pull; pushing (stories, media, kill, withhold) is for member agencies.
+# ``edit`` (post-editing translations in the key's languages) is open to partners too: a
+# partner newsroom may fix the language it publishes in.
 MEMBER_ONLY_SCOPES = frozenset({"push"})
 PARTNERS_PULL = "partner agencies pull; pushing is for member agencies"
 PREFIX = "ulak"
@@ -59,3 +61,18 @@ def parse_scopes(value: str, *, is_partner: bool = False) -> tuple[str, ...]:
     if is_partner and refused:
         raise ValueError(f"scope(s) {', '.join(refused)} refused for a partner agency: {PARTNERS_PULL}")
     return scopes
+
+
+def parse_languages(value: str | None, scopes: tuple[str, ...], *, supported: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages of an ``edit`` key: required with it, refused without it."""
+    languages = tuple(dict.fromkeys(lang.strip() for lang in (value or "").split(",") if lang.strip()))
+    if "edit" not in scopes:
+        if languages:
+            raise ValueError("languages are for keys with the edit scope; add 'edit' to the scopes or drop them")
+        return ()
+    if not languages:
+        raise ValueError("an edit key needs the languages it may post-edit, e.g. --languages tr")
+    unknown = [lang for lang in languages if lang not in supported]
+    if unknown:
+        raise ValueError(f"unsupported language(s) {', '.join(unknown)}; choose from {', '.join(supported)}")
+    return languages

@@ -20,6 +20,7 @@ class Principal:
     agency_name: str
     scopes: frozenset[str]
     is_partner: bool = False
+    languages: frozenset[str] = frozenset()  # what an ``edit`` key may post-edit
 
     def require(self, scope: str) -> None:
         # Checked on every request, not only when a key is made: a partner may hold a
@@ -50,5 +51,11 @@ def authenticate(session: Session, token: str | None) -> Principal:
     if key.revoked_at is not None:
         raise Unauthorized(f"API key {key.id} was revoked")
     return Principal(
-        key.id, agency.id, agency.code, agency.name, frozenset(key.scopes.split(",")), is_partner=agency.is_partner
+        key.id,
+        agency.id,
+        agency.code,
+        agency.name,
+        frozenset(key.scopes.split(",")),
+        is_partner=agency.is_partner,
+        languages=frozenset(key.languages.split(",")) if key.languages else frozenset(),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -14,7 +14,8 @@ from hub.auth.service import Principal
 from hub.deps import PullCaller, RuntimeDep, require_scope
 from hub.jobs import repository as jobs
 from hub.openapi import error_responses
-from hub.stories import repository as stories
+from hub.stories import edit_repository as edits
+from hub.stories.labels import origin_of
 from hub.stories.service import visible_story
 
 router = APIRouter(tags=["translations"])
@@ -38,6 +39,14 @@ class TranslationStatus(BaseModel):
         description="the packages a done translation went through, in order; null before it is done"
     )
     updatedAt: datetime | None
+    origin: Literal["machine", "edited", "mixed"] | None = Field(
+        default=None,
+        description="machine output; edited (post-edited by a person, or made only of an earlier post-edit); "
+        "mixed (an earlier post-edit kept where the original did not change, the rest machine output); "
+        "null before the translation exists",
+    )
+    editedBy: str | None = Field(default=None, description="the agency whose post-edit is in it (its code)")
+    editedAt: datetime | None = Field(default=None, description="when that post-edit was made")
 
 
 class TranslationList(BaseModel):
@@ -60,26 +69,30 @@ class QueueStats(BaseModel):
 def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
     """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
     the model to install) or `canceled`, and the model packages that were used: `route`
-    lists them hop by hop (one for a direct package, two for a pivot through English)."""
+    lists them hop by hop (one for a direct package, two for a pivot through English).
+    `origin` says whether a translation is machine output or post-edited, and `editedBy`
+    by whom."""
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
         rows = jobs.jobs_of(session, story.id, story.current_version)
-        done = set(stories.languages(session, story.id, story.current_version))
-    return TranslationList(
-        storyId=story.id,
-        version=story.current_version,
-        translations=[
+        done = edits.translations_of(session, story.id, story.current_version)
+    statuses = []
+    for job in rows:
+        translation, edited_by = done.get(job.target_lang, (None, None))
+        statuses.append(
             TranslationStatus(
                 language=job.target_lang,
-                status="done" if job.target_lang in done else job.status,
+                status="done" if translation is not None else job.status,
                 reason=job.reason,
                 model=job.model,
                 route=None if job.route is None else [TranslationHop.model_validate(hop) for hop in job.route],
                 updatedAt=job.updated_at,
+                origin=origin_of(translation.document) if translation is not None else None,
+                editedBy=edited_by,
+                editedAt=translation.edited_at if translation is not None else None,
             )
-            for job in rows
-        ],
-    )
+        )
+    return TranslationList(storyId=story.id, version=story.current_version, translations=statuses)
 
 
 @router.get(

@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.config import Settings
@@ -29,7 +29,9 @@ from hub.jobs.documents import describe_models, fields_of, route_of, translated_
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
+from hub.stories import edit_repository as edits
 from hub.stories import repository as stories
+from hub.stories.labels import Editor, kept_edits, main_editor
 from hub.stories.service import write_document
 from storage.layout import story_key
 from translation import Document, TargetResult, TranslationEngine, TranslationError, UnsupportedLanguagePair
@@ -58,6 +60,8 @@ class Claimed:
     job: TranslationJob
     original: dict
     agency_code: str
+    # The story's post-edit memory in the target language, by source unit.
+    human: dict[str, edits.HumanUnit] = field(default_factory=dict)
 
 
 class TranslationWorker:
@@ -141,7 +145,8 @@ class TranslationWorker:
                 assert original is not None and story is not None
                 agency = session.get(Agency, story.agency_id)
                 assert agency is not None
-                batch.append(Claimed(job, original.document, agency.code))
+                human = {u.source_text: u for u in edits.human_units(session, job.story_id, job.target_lang)}
+                batch.append(Claimed(job, original.document, agency.code, human))
             return batch
 
     def process(self, batch: list[Claimed]) -> None:
@@ -174,7 +179,15 @@ class TranslationWorker:
     def _translate(self, batch: list[Claimed]) -> list[TargetResult]:
         # One document per job; the engine shares the work of jobs of one story (same
         # sentences, same source→en hop) and of every story in the batch.
-        docs = [Document(c.job.source_lang, (c.job.target_lang,), fields_of(c.original)) for c in batch]
+        docs = [
+            Document(
+                c.job.source_lang,
+                (c.job.target_lang,),
+                fields_of(c.original),
+                human={c.job.target_lang: {source: u.target_text for source, u in c.human.items()}} if c.human else {},
+            )
+            for c in batch
+        ]
         outcomes = self.engine.translate_documents(docs)
         return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
 
@@ -198,6 +211,12 @@ class TranslationWorker:
             models=result.models,
             version_created=now,
         )
+        kept = [item.human[source] for source in result.human_units]
+        editors = [Editor(u.agency_id, u.agency_code, u.agency_name) for u in kept]
+        if kept:
+            document = kept_edits(
+                document, editors, source_lang=job.source_lang, machine_sentences=result.machine_sentences
+            )
         key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
         with self.runtime.write() as session:
             # The story row is locked first, as kill and withhold lock it before our job
@@ -214,6 +233,9 @@ class TranslationWorker:
                 document=document,
                 created_at=now,
             )
+            if kept:
+                editor, translation.edited_at = main_editor(editors, [u.created_at for u in kept])
+                translation.edited_by_agency_id = editor.agency_id
             # A translation is written with its feed entry in one transaction, so one that
             # exists already was announced by whoever wrote it. The job is done all the
             # same (a rollback here would leave it running until its lease expired and

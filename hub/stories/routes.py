@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from hub.deps import PullCaller, PushCaller, RuntimeDep
+from hub.auth.service import Principal
+from hub.deps import PullCaller, PushCaller, RuntimeDep, get_principal
 from hub.openapi import error_responses
-from hub.stories import service
-from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, VersionList
+from hub.stories import edits, service
+from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, TranslationEditRequest, VersionList
 
 router = APIRouter(prefix="/v1/stories", tags=["stories"])
 
@@ -90,3 +91,27 @@ def withhold_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> St
     (409 conflict)."""
     story = service.change_status(runtime, caller, story_id, "withheld")
     return StatusChanged(id=story.id, version=story.current_version, pubStatus=story.pub_status)
+
+
+@router.put(
+    "/{story_id}/translations/{lang}",
+    summary="Post-edit a translation (ninjs 3.1)",
+    responses=error_responses(401, 403, 404, 409, 413, 422, 503),
+)
+def edit_translation(
+    runtime: RuntimeDep,
+    # Any key: who may edit depends on the story (its owner) and the language (an edit key's).
+    caller: Annotated[Principal, Depends(get_principal)],
+    story_id: str,
+    lang: str,
+    edit: Annotated[TranslationEditRequest, Body()],
+) -> dict[str, Any]:
+    """Replace the current version's translation in `lang` with a person's text. `headlines`,
+    `descriptions` and `bodies` give one item per item of the machine translation, in its
+    order (422 naming the array otherwise); an array left out is kept. `version` must be
+    the story's current version (409). Allowed for the story's owner (push scope) and for
+    keys with the `edit` scope that name `lang`; others get 403. The edited translation
+    becomes the current one (a new feed entry), labelled `humanEdits` with the editing
+    agency in `infoSources`; its sentences are kept in later versions wherever the
+    original did not change."""
+    return edits.edit_translation(runtime, caller, story_id, lang, edit)

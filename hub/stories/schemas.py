@@ -165,3 +165,46 @@ class StatusChanged(BaseModel):
     id: str
     version: int
     pubStatus: str
+
+
+class EditedText(BaseModel):
+    """One item of an edited array: its ``value`` replaces the translation's; the rest of
+    the item (role, contentType…) is the machine translation's and stays as it is."""
+
+    model_config = ConfigDict(extra="allow")
+    value: str = Field(min_length=1)
+
+    @field_validator("value")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character")
+        return value
+
+
+class TranslationEditRequest(BaseModel):
+    """A post-edit of the current version's translation: the arrays given replace the
+    translation's, item for item (same count and order); arrays left out are kept."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "headlines": [{"value": "Bakü'de uluslararası medya forumu açıldı"}],
+                    "bodies": [{"value": "Foruma 40 ülkeden gazeteciler katılıyor."}],
+                }
+            ]
+        }
+    )
+
+    version: int = Field(ge=1, description="the story's current version; 409 if it is not")
+    headlines: list[EditedText] | None = None
+    descriptions: list[EditedText] | None = None
+    bodies: list[EditedText] | None = None
+
+    @model_validator(mode="after")
+    def _edits_something(self) -> TranslationEditRequest:
+        if self.headlines is None and self.descriptions is None and self.bodies is None:
+            raise ValueError("give at least one of headlines, descriptions, bodies")
+        return self

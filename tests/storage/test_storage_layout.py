@@ -23,6 +23,10 @@ def test_media_key_refuses_anything_but_a_lowercase_hex_digest(digest) -> None:
 def test_story_key() -> None:
     assert story_key("AZERTAC", "2024-05-01.123", 3, "az") == "stories/AZERTAC/2024-05-01.123/3/az.json"
     assert story_key("aa", "s", "2", "uz-Latn") == "stories/aa/s/2/uz-Latn.json"
+    assert story_key("aa", "s", 2, "tr", revision="edit-1a2b") == "stories/aa/s/2/tr.edit-1a2b.json"
+    for unsafe in ("../x", "a/b", ""):
+        with pytest.raises(ValueError):
+            story_key("aa", "s", 2, "tr", revision=unsafe)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from . import _core
+from ._core import EditedItems
 from ._exceptions import TransportError
 from ._feed import FeedState
 from ._media import MediaInput, MediaSource
@@ -123,6 +124,26 @@ class UlakClient:
 
     def translations(self, story_id: str) -> StoryTranslations:
         return self._send(_core.translations(story_id))
+
+    def edit_translation(
+        self,
+        story_id: str,
+        lang: str,
+        *,
+        version: int,
+        headlines: EditedItems | None = None,
+        descriptions: EditedItems | None = None,
+        bodies: EditedItems | None = None,
+    ) -> Ninjs:
+        """Post-edit the ``lang`` translation of the story's current ``version``: one item
+        (a string, or a dict with ``value``) per item of the machine translation, in its
+        order; arrays left out are kept. Returns the edited translation. The story's owner
+        (push key) or an edit key for ``lang`` may do it; a stale ``version`` raises
+        ``Conflict``, a count that does not match raises ``ValidationError``."""
+        call = _core.edit_translation(
+            story_id, lang, version=version, headlines=headlines, descriptions=descriptions, bodies=bodies
+        )
+        return self._send(call)
 
     def kill(self, story_id: str) -> StatusChange:
         """Cancel a story in every language (owner or admin only)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,7 @@ from ._media import MediaSource
 from .models import (
     FeedPage,
     MediaObject,
+    Model,
     Ninjs,
     PushResult,
     StatusChange,
@@ -212,6 +213,47 @@ def translations(story_id: str) -> Call[StoryTranslations]:
         f"/v1/stories/{_segment(story_id)}/translations",
         lambda _, b: StoryTranslations.model_validate(b),
         Retry.IDEMPOTENT,
+    )
+
+
+EditedItems = Sequence[str | Mapping[str, Any] | Model]
+
+
+def _edited_items(items: EditedItems) -> list[dict[str, Any]]:
+    """A string is an item's new value; a mapping or model is sent as it is (the hub
+    keeps the machine item's role and content type and replaces only ``value``)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append({"value": item})
+        elif isinstance(item, Model):
+            out.append(item.to_json_dict())
+        else:
+            out.append(dict(item))
+    return out
+
+
+def edit_translation(
+    story_id: str,
+    lang: str,
+    *,
+    version: int,
+    headlines: EditedItems | None,
+    descriptions: EditedItems | None,
+    bodies: EditedItems | None,
+) -> Call[Ninjs]:
+    body: dict[str, Any] = {"version": version}
+    for name, items in (("headlines", headlines), ("descriptions", descriptions), ("bodies", bodies)):
+        if items is not None:
+            body[name] = _edited_items(items)
+    # Each edit is announced with a feed entry of its own: resent only when the request
+    # provably never left this machine, like a kill.
+    return Call(
+        "PUT",
+        f"/v1/stories/{_segment(story_id)}/translations/{_segment(lang)}",
+        lambda _, b: Ninjs.model_validate(b),
+        Retry.CONNECT_ONLY,
+        json=body,
     )
 
 

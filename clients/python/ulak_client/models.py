@@ -61,8 +61,9 @@ class DigitalSourceType(Model):
 
 
 class InfoSource(Model):
-    """A party behind the content: the originating agency, or the translation engine
-    (``role`` translator, ``literal`` naming the model packages and versions)."""
+    """A party behind the content: the originating agency, the translation engine
+    (``role`` translator, ``literal`` naming the model packages and versions), or an
+    agency that post-edited the translation (``role`` editor, ``literal`` its code)."""
 
     name: str | None = None
     role: str | None = None
@@ -108,6 +109,13 @@ class Ninjs(Model):
     def is_machine_translation(self) -> bool:
         uri = self.digital_source_type.uri if self.digital_source_type else None
         return bool(uri and uri.endswith("/trainedAlgorithmicMedia"))
+
+    @property
+    def is_post_edited(self) -> bool:
+        """A translation a person post-edited (``humanEdits``); its ``info_sources`` name
+        the editing agency (role ``editor``) next to the machine translator."""
+        uri = self.digital_source_type.uri if self.digital_source_type else None
+        return bool(uri and uri.endswith("/humanEdits"))
 
     @property
     def headline(self) -> str | None:
@@ -194,6 +202,11 @@ class TranslationStatus(Model):
     model: str | None = None
     route: list[TranslationHop] | None = None  # one hop, or two through English; None until done
     updated_at: datetime | None = None
+    # machine | edited (post-edited by a person) | mixed (an earlier post-edit kept where
+    # the original did not change, the rest machine output); None until done.
+    origin: str | None = None
+    edited_by: str | None = None  # the code of the agency whose post-edit is in it
+    edited_at: datetime | None = None
 
 
 class StoryTranslations(Model):
