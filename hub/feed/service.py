@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hub.auth.service import Principal
 from hub.config import SUPPORTED_LANGUAGES
@@ -16,6 +17,10 @@ from hub.runtime import HubRuntime
 from hub.stories.ninjs import present
 
 MAX_PAGE = 1000
+QUALITY_FILTERS = ("ok",)
+# How many entries one read may pass over for the quality filter before it answers with
+# what it has (maybe nothing) and a cursor past them: a page costs at most this much.
+MAX_SCANNED = 10 * MAX_PAGE
 
 
 def release_due_embargoes(runtime: HubRuntime) -> int:
@@ -33,14 +38,23 @@ def release_due_embargoes(runtime: HubRuntime) -> int:
 
 
 def read_feed(
-    runtime: HubRuntime, caller: Principal, *, language: str, after: str | None, limit: int, agency: str | None
+    runtime: HubRuntime,
+    caller: Principal,
+    *,
+    language: str,
+    after: str | None,
+    limit: int,
+    agency: str | None,
+    quality: str | None = None,
 ) -> dict[str, Any]:
     if language not in SUPPORTED_LANGUAGES:
         supported = ", ".join(SUPPORTED_LANGUAGES)
         raise InvalidRequest(f"lang: unsupported language {language!r}; supported: {supported}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidRequest(f"limit: must be between 1 and {MAX_PAGE}")
-    position = decode_cursor(after)
+    if quality is not None and quality not in QUALITY_FILTERS:
+        raise InvalidRequest(f"quality: {quality!r} is not a filter; use quality=ok or leave it out")
+    start = decode_cursor(after)
     release_due_embargoes(runtime)
     with runtime.read() as session:
         agency_id = None
@@ -48,14 +62,7 @@ def read_feed(
             agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
             if agency_id is None:
                 raise NotFound(f"no agency {agency!r}")
-        rows = repo.page(
-            session,
-            reader_agency_id=caller.agency_id,
-            language=language,
-            after=position,
-            limit=limit,
-            agency_id=agency_id,
-        )
+        rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
         links = repo.languages_of(session, {(r.story_id, r.version) for r in rows})
     entries = [
         {
@@ -63,6 +70,7 @@ def read_feed(
             "version": r.version,
             "language": r.language,
             "pubStatus": r.pub_status,
+            "quality": r.quality,
             "item": present(
                 r.document,
                 pub_status=r.pub_status,
@@ -72,4 +80,38 @@ def read_feed(
         }
         for r in rows
     ]
-    return {"entries": entries, "next": encode_cursor(rows[-1].seq) if rows else (after or encode_cursor(0))}
+    return {"entries": entries, "next": encode_cursor(position) if position != start else (after or encode_cursor(0))}
+
+
+def _read_page(
+    session: Session,
+    caller: Principal,
+    language: str,
+    after: int,
+    limit: int,
+    agency_id: int | None,
+    quality: str | None,
+) -> tuple[list[repo.FeedRow], int]:
+    """A page of entries and the position past everything it looked at. The quality
+    filter is applied here, not in SQL, so that the cursor moves past the entries it
+    leaves out (a reader never scans them again) while staying correct: each read
+    continues from the last entry the previous one saw, and every snapshot of the feed
+    is a prefix of it (see the repository's feed lock), so nothing is skipped."""
+    rows: list[repo.FeedRow] = []
+    position, scanned = after, 0
+    while len(rows) < limit and scanned < MAX_SCANNED:
+        batch = repo.page(
+            session,
+            reader_agency_id=caller.agency_id,
+            language=language,
+            after=position,
+            limit=limit - len(rows),
+            agency_id=agency_id,
+        )
+        if not batch:
+            break
+        position, scanned = batch[-1].seq, scanned + len(batch)
+        rows += [row for row in batch if quality is None or row.quality == quality]
+        if quality is None:
+            break
+    return rows, position

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from hub.auth.service import Principal
 from hub.deps import PullCaller, RuntimeDep, require_scope
 from hub.jobs import repository as jobs
+from hub.models import TranslationJob
 from hub.openapi import error_responses
 from hub.stories import repository as stories
 from hub.stories.service import visible_story
@@ -29,6 +30,16 @@ class TranslationHop(BaseModel):
     to: str
 
 
+class QualityReason(BaseModel):
+    """Why the automatic checks flagged a translation for review."""
+
+    code: str = Field(
+        description="repetition | length_ratio | missing_numbers | missing_terms | wrong_language",
+        examples=["missing_numbers"],
+    )
+    message: str = Field(examples=["numbers of the source missing in the output: 40, 2,5"])
+
+
 class TranslationStatus(BaseModel):
     language: str
     status: str
@@ -38,6 +49,14 @@ class TranslationStatus(BaseModel):
         description="the packages a done translation went through, in order; null before it is done"
     )
     updatedAt: datetime | None
+    quality: Literal["ok", "review"] | None = Field(
+        default=None,
+        description="the automatic checks of a done translation: `review` when any failed (see "
+        "`qualityReasons`), `ok` when all passed or a person post-edited it; null before it is done",
+    )
+    qualityReasons: list[QualityReason] | None = Field(
+        default=None, description="why it is `review`; empty when `ok`; null before it is done"
+    )
 
 
 class TranslationList(BaseModel):
@@ -64,21 +83,28 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
         rows = jobs.jobs_of(session, story.id, story.current_version)
-        done = set(stories.languages(session, story.id, story.current_version))
+        done = stories.quality_of(session, story.id, story.current_version)
     return TranslationList(
         storyId=story.id,
         version=story.current_version,
-        translations=[
-            TranslationStatus(
-                language=job.target_lang,
-                status="done" if job.target_lang in done else job.status,
-                reason=job.reason,
-                model=job.model,
-                route=None if job.route is None else [TranslationHop.model_validate(hop) for hop in job.route],
-                updatedAt=job.updated_at,
-            )
-            for job in rows
-        ],
+        translations=[_status(job, done.get(job.target_lang)) for job in rows],
+    )
+
+
+def _status(job: TranslationJob, stored: tuple[str | None, list[dict] | None] | None) -> TranslationStatus:
+    """A job's status; ``stored`` is its translation's (quality, reasons) once it exists."""
+    quality, reasons = stored if stored is not None else (None, None)
+    return TranslationStatus.model_validate(
+        {
+            "language": job.target_lang,
+            "status": "done" if stored is not None else job.status,
+            "reason": job.reason,
+            "model": job.model,
+            "route": job.route,
+            "updatedAt": job.updated_at,
+            "quality": quality,
+            "qualityReasons": None if stored is None else reasons or [],
+        }
     )
 
 

@@ -19,13 +19,21 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from hub.config import Settings
 from hub.feed import repository as feed_repo
 from hub.jobs import repository as jobs
-from hub.jobs.documents import describe_models, fields_of, route_of, translated_document
+from hub.jobs.documents import (
+    describe_models,
+    fields_of,
+    quality_indicator,
+    route_of,
+    translated_document,
+    translations_href,
+)
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
@@ -33,6 +41,8 @@ from hub.stories import repository as stories
 from hub.stories.service import write_document
 from storage.layout import story_key
 from translation import Document, TargetResult, TranslationEngine, TranslationError, UnsupportedLanguagePair
+from translation.glossary import Term
+from translation.quality import Identify, QualityReport, check_translation
 
 log = logging.getLogger("ulak.worker")
 MAX_BACKOFF_SECONDS = 300.0
@@ -68,9 +78,13 @@ class TranslationWorker:
         *,
         metrics: HubMetrics | None = None,
         name: str | None = None,
+        identify: Identify | None = None,
     ) -> None:
+        """``identify`` names the language of a text for the quality checks
+        (``translation.quality``); without it the language check is skipped."""
         settings = runtime.settings
         self.runtime, self.engine, self.metrics = runtime, engine, metrics
+        self.identify = identify
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.claim_size = settings.worker_claim_size
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
@@ -187,6 +201,7 @@ class TranslationWorker:
         job = item.job
         assert result.texts is not None
         now = self.runtime.clock()
+        report = self.check(item, result.texts)
         document = translated_document(
             item.original,
             result.texts,
@@ -194,6 +209,7 @@ class TranslationWorker:
             target_lang=job.target_lang,
             models=result.models,
             version_created=now,
+            quality=quality_indicator(report, href=translations_href(self.runtime.settings.public_url, job.story_id)),
         )
         key = story_key(item.agency_code, job.story_id, job.version, job.target_lang)
         with self.runtime.write() as session:
@@ -210,6 +226,8 @@ class TranslationWorker:
                 object_key=key,
                 document=document,
                 created_at=now,
+                quality=report.status,
+                quality_reasons=[reason.as_json() for reason in report.reasons],
             )
             # A translation is written with its feed entry in one transaction, so one that
             # exists already was announced by whoever wrote it. The job is done all the
@@ -229,11 +247,28 @@ class TranslationWorker:
                 # The object goes in before the transaction that makes the row visible
                 # commits, as for pushes (hub.stories.service._push_once).
                 write_document(self.runtime, key, document)
-                feed_repo.append_entries(session, story, job.version, [job.target_lang], story.pub_status, now=now)
+                feed_repo.append_entries(
+                    session, story, job.version, [job.target_lang], story.pub_status, now=now, quality=report.status
+                )
         if not published:
             log.info("job %d: the translation exists already; kept it, nothing to add", job.id)
+        elif report.status == "review":
+            log.info("job %d (%s→%s): flagged for review: %s", job.id, job.source_lang, job.target_lang, report.codes)
         if self.metrics is not None:
             self.metrics.jobs_finished.labels(status="done").inc()
+
+    def check(self, item: Claimed, texts: list[str]) -> QualityReport:
+        """The quality checks of a machine translation, run before it is published."""
+        fields = fields_of(item.original)
+        return check_translation(
+            [f.text for f in fields],
+            texts,
+            item.job.source_lang,
+            item.job.target_lang,
+            html=[f.html for f in fields],
+            terms=glossary_of(item),
+            identify=self.identify,
+        )
 
     def _fail(self, item: Claimed, reason: str, *, final: bool = False) -> None:
         attempts = item.job.attempts
@@ -257,6 +292,12 @@ class TranslationWorker:
             status,
             values.get("reason", ""),
         )
+
+
+def glossary_of(item: Claimed) -> Sequence[Term]:
+    """The glossary the story was translated with, once the claim carries one; the
+    checks then ask each term found in the source for its target form."""
+    return getattr(item, "glossary", ())
 
 
 def public_reason(error: BaseException | None) -> str:
