@@ -103,7 +103,8 @@ def _status(job: TranslationJob, stored: tuple[str | None, list[dict] | None] | 
             "route": job.route,
             "updatedAt": job.updated_at,
             "quality": quality,
-            "qualityReasons": None if stored is None else reasons or [],
+            # A translation stored before the checks existed has neither.
+            "qualityReasons": None if quality is None else reasons or [],
         }
     )
 
