@@ -256,6 +256,10 @@ class TranslationWorker:
             log.info("job %d (%s→%s): flagged for review: %s", job.id, job.source_lang, job.target_lang, report.codes)
         if self.metrics is not None:
             self.metrics.jobs_finished.labels(status="done").inc()
+            if published:
+                self.metrics.translations_checked.labels(quality=report.status).inc()
+                for code in report.codes:
+                    self.metrics.quality_reasons.labels(code=code).inc()
 
     def check(self, item: Claimed, texts: list[str]) -> QualityReport:
         """The quality checks of a machine translation, run before it is published."""

@@ -69,8 +69,12 @@ def test_looping_garbled_translations_are_flagged_everywhere(
     key = hub.agency("azertac")
     reader = hub.agency("trt", scopes="pull", partner=True)
     pushed = hub.client.post("/v1/stories", json=story("az-1", body=BODY), headers=hub.auth(key)).json()
+    worker.metrics = hub.app.state.metrics
     worker.run_until_idle()
 
+    metrics = hub.client.get("/metrics", headers=hub.auth(hub.agency("ops", scopes="admin"))).text
+    assert 'ulak_translation_quality_total{quality="review"} 4.0' in metrics
+    assert 'ulak_translation_quality_reasons_total{code="length_ratio"} 4.0' in metrics
     status = hub.client.get(f"/v1/stories/{pushed['id']}/translations", headers=hub.auth(reader)).json()
     by_language = {t["language"]: t for t in status["translations"]}
     assert sorted(by_language) == sorted(TARGETS)
