@@ -21,6 +21,7 @@ QUALITY_FILTERS = ("ok",)
 # How many entries one read may pass over for the quality filter before it answers with
 # what it has (maybe nothing) and a cursor past them: a page costs at most this much.
 MAX_SCANNED = 10 * MAX_PAGE
+FILTERED_BATCH = 100
 
 
 def release_due_embargoes(runtime: HubRuntime) -> int:
@@ -92,26 +93,32 @@ def _read_page(
     agency_id: int | None,
     quality: str | None,
 ) -> tuple[list[repo.FeedRow], int]:
-    """A page of entries and the position past everything it looked at. The quality
-    filter is applied here, not in SQL, so that the cursor moves past the entries it
-    leaves out (a reader never scans them again) while staying correct: each read
-    continues from the last entry the previous one saw, and every snapshot of the feed
-    is a prefix of it (see the repository's feed lock), so nothing is skipped."""
+    """A page of entries and the position for its cursor: the last entry returned, or,
+    for a page that is not full, the last entry looked at. The quality filter is applied
+    here, not in SQL, so that the cursor moves past the entries it leaves out (a reader
+    does not scan them again) while staying correct: each query continues from the last
+    entry the previous one saw, and every snapshot of the feed is a prefix of it (see
+    the repository's feed lock), so nothing is skipped."""
+    # Filtered reads fetch in batches of at least FILTERED_BATCH, so that a small page
+    # behind many flagged entries does not cost one query per entry.
+    batch_size = limit if quality is None else max(limit, FILTERED_BATCH)
     rows: list[repo.FeedRow] = []
     position, scanned = after, 0
-    while len(rows) < limit and scanned < MAX_SCANNED:
+    while scanned < MAX_SCANNED:
         batch = repo.page(
             session,
             reader_agency_id=caller.agency_id,
             language=language,
             after=position,
-            limit=limit - len(rows),
+            limit=batch_size,
             agency_id=agency_id,
         )
-        if not batch:
-            break
-        position, scanned = batch[-1].seq, scanned + len(batch)
-        rows += [row for row in batch if quality is None or row.quality == quality]
-        if quality is None:
+        for row in batch:
+            position, scanned = row.seq, scanned + 1
+            if quality is None or row.quality == quality:
+                rows.append(row)
+                if len(rows) == limit:
+                    return rows, position
+        if len(batch) < batch_size:
             break
     return rows, position

@@ -13,8 +13,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
+from hub.feed import repository as feed_repo
+from hub.feed.service import FILTERED_BATCH
 from hub.jobs.worker import TranslationWorker, build_engine
 from hub.models import FeedEntry, LanguageVersion
+from hub.stories import repository as stories
 from hub.stories.ninjs import QUALITY_ROLES, SCHEMA_PATH
 from tests.fixtures.hub import HubHarness, make_settings, story
 
@@ -193,6 +196,36 @@ def test_a_flagged_translation_stays_flagged_when_its_embargo_is_released(
     assert [e["quality"] for e in feed(hub, reader, "en")["entries"]] == ["review"]
     assert feed(hub, reader, "en", "&quality=ok")["entries"] == []
     assert [e["quality"] for e in feed(hub, reader, "az", "&quality=ok")["entries"]] == ["ok"]
+
+
+def test_a_small_filtered_page_passes_many_flagged_entries_in_one_read(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    pushed = hub.client.post("/v1/stories", json=story("az-1"), headers=hub.auth(key)).json()
+    flagged = FILTERED_BATCH + 50  # more than one batch of the filtered scan
+    with hub.runtime.write() as session:
+        original = stories.language_version(session, pushed["id"], 1, "az")
+        assert original is not None
+        document = {**original.document, "language": "en"}
+        session.add(
+            LanguageVersion(
+                story_id=pushed["id"], version=1, language="en", is_original=False, object_key="x", document=document
+            )
+        )
+        row = stories.story_by_id(session, pushed["id"])
+        assert row is not None
+        for _ in range(flagged):
+            feed_repo.append_entries(session, row, 1, ["en"], "usable", now=hub.runtime.clock(), quality="review")
+    english = hub.client.post("/v1/stories", json=story("en-1", language="en"), headers=hub.auth(key)).json()
+
+    page = hub.client.get("/v1/feed?lang=en&quality=ok&limit=1", headers=hub.auth(key)).json()
+    assert [(e["storyId"], e["quality"]) for e in page["entries"]] == [(english["id"], "ok")]
+    everything = feed(hub, key, "en")
+    assert len(everything["entries"]) == flagged + 1 and page["next"] == everything["next"]
+    # Nothing after it; the cursor stays where it is.
+    assert hub.client.get(f"/v1/feed?lang=en&quality=ok&after={page['next']}", headers=hub.auth(key)).json() == {
+        "entries": [],
+        "next": page["next"],
+    }
 
 
 @pytest.mark.parametrize("value", ["review", "OK", ""])
