@@ -51,6 +51,18 @@ class HubMetrics:
         self.jobs_finished = Counter(
             "ulak_jobs_finished", "Jobs finished by this process", ["status"], registry=self.registry
         )
+        self.translations_checked = Counter(
+            "ulak_translation_quality",
+            "Machine translations published by this process, by the checks' outcome (ok | review)",
+            ["quality"],
+            registry=self.registry,
+        )
+        self.quality_reasons = Counter(
+            "ulak_translation_quality_reasons",
+            "Why this process's machine translations were flagged for review, by reason code",
+            ["code"],
+            registry=self.registry,
+        )
         self.sentences = Counter(
             "ulak_translation_sentences",
             "Sentences translated by a model (memory hits excluded)",

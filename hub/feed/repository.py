@@ -44,6 +44,7 @@ class FeedRow:
     pub_status: str
     document: dict[str, Any]
     source_lang: str
+    quality: str
 
 
 def take_feed_lock(session: Session) -> None:
@@ -59,10 +60,12 @@ def append_entries(
     pub_status: str,
     *,
     now: datetime,
+    quality: str = "ok",
 ) -> list[FeedEntry]:
     """Announce ``languages`` of ``story`` at ``version``. While the story is under
     embargo, only its own agency sees the entries; the rest of the feed gets them
-    when the embargo is released. Call this last in a transaction."""
+    when the embargo is released. ``quality`` is "review" for a machine translation the
+    checks flagged. Call this last in a transaction."""
     embargoed = story.embargoed_until is not None and story.embargoed_until > now
     if not embargoed and story.embargoed_until is not None and story.embargo_released_at is None:
         # The embargo passed but nobody had announced it when the story was read: do it
@@ -79,6 +82,7 @@ def append_entries(
             pub_status=pub_status,
             agency_id=story.agency_id,
             only_agency_id=story.agency_id if embargoed else None,
+            quality=quality,
             created_at=now,
         )
         for lang in languages
@@ -127,8 +131,8 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
         session.refresh(story, ["embargo_released_at"])
         return False
     set_committed_value(story, "embargo_released_at", now)
-    languages = session.scalars(
-        select(LanguageVersion.language).where(
+    languages = session.execute(
+        select(LanguageVersion.language, LanguageVersion.quality).where(
             LanguageVersion.story_id == story.id, LanguageVersion.version == story.current_version
         )
     ).all()
@@ -141,9 +145,11 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
             pub_status=story.pub_status,
             agency_id=story.agency_id,
             except_agency_id=story.agency_id,
+            # The release repeats the translation's flag: originals are None, hence "ok".
+            quality="review" if quality == "review" else "ok",
             created_at=now,
         )
-        for lang in languages
+        for lang, quality in languages
         if lang not in skip
     )
     session.flush()
@@ -176,7 +182,7 @@ def page(
     if agency_id is not None:
         query = query.where(FeedEntry.agency_id == agency_id)
     return [
-        FeedRow(e.seq, e.story_id, e.version, e.language, e.pub_status, doc, source_lang)
+        FeedRow(e.seq, e.story_id, e.version, e.language, e.pub_status, doc, source_lang, e.quality)
         for e, doc, source_lang in session.execute(query)
     ]
 

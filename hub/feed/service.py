@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hub.auth.service import Principal
 from hub.config import SUPPORTED_LANGUAGES
@@ -16,6 +17,11 @@ from hub.runtime import HubRuntime
 from hub.stories.ninjs import present
 
 MAX_PAGE = 1000
+QUALITY_FILTERS = ("ok",)
+# How many entries one read may pass over for the quality filter before it answers with
+# what it has (maybe nothing) and a cursor past them: a page costs at most this much.
+MAX_SCANNED = 10 * MAX_PAGE
+FILTERED_BATCH = 100
 
 
 def release_due_embargoes(runtime: HubRuntime) -> int:
@@ -33,14 +39,23 @@ def release_due_embargoes(runtime: HubRuntime) -> int:
 
 
 def read_feed(
-    runtime: HubRuntime, caller: Principal, *, language: str, after: str | None, limit: int, agency: str | None
+    runtime: HubRuntime,
+    caller: Principal,
+    *,
+    language: str,
+    after: str | None,
+    limit: int,
+    agency: str | None,
+    quality: str | None = None,
 ) -> dict[str, Any]:
     if language not in SUPPORTED_LANGUAGES:
         supported = ", ".join(SUPPORTED_LANGUAGES)
         raise InvalidRequest(f"lang: unsupported language {language!r}; supported: {supported}")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidRequest(f"limit: must be between 1 and {MAX_PAGE}")
-    position = decode_cursor(after)
+    if quality is not None and quality not in QUALITY_FILTERS:
+        raise InvalidRequest(f"quality: {quality!r} is not a filter; use quality=ok or leave it out")
+    start = decode_cursor(after)
     release_due_embargoes(runtime)
     with runtime.read() as session:
         agency_id = None
@@ -48,14 +63,7 @@ def read_feed(
             agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
             if agency_id is None:
                 raise NotFound(f"no agency {agency!r}")
-        rows = repo.page(
-            session,
-            reader_agency_id=caller.agency_id,
-            language=language,
-            after=position,
-            limit=limit,
-            agency_id=agency_id,
-        )
+        rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
         links = repo.languages_of(session, {(r.story_id, r.version) for r in rows})
     entries = [
         {
@@ -63,6 +71,7 @@ def read_feed(
             "version": r.version,
             "language": r.language,
             "pubStatus": r.pub_status,
+            "quality": r.quality,
             "item": present(
                 r.document,
                 pub_status=r.pub_status,
@@ -72,4 +81,44 @@ def read_feed(
         }
         for r in rows
     ]
-    return {"entries": entries, "next": encode_cursor(rows[-1].seq) if rows else (after or encode_cursor(0))}
+    return {"entries": entries, "next": encode_cursor(position) if position != start else (after or encode_cursor(0))}
+
+
+def _read_page(
+    session: Session,
+    caller: Principal,
+    language: str,
+    after: int,
+    limit: int,
+    agency_id: int | None,
+    quality: str | None,
+) -> tuple[list[repo.FeedRow], int]:
+    """A page of entries and the position for its cursor: the last entry returned, or,
+    for a page that is not full, the last entry looked at. The quality filter is applied
+    here, not in SQL, so that the cursor moves past the entries it leaves out (a reader
+    does not scan them again) while staying correct: each query continues from the last
+    entry the previous one saw, and every snapshot of the feed is a prefix of it (see
+    the repository's feed lock), so nothing is skipped."""
+    # Filtered reads fetch in batches of at least FILTERED_BATCH, so that a small page
+    # behind many flagged entries does not cost one query per entry.
+    batch_size = limit if quality is None else max(limit, FILTERED_BATCH)
+    rows: list[repo.FeedRow] = []
+    position, scanned = after, 0
+    while scanned < MAX_SCANNED:
+        batch = repo.page(
+            session,
+            reader_agency_id=caller.agency_id,
+            language=language,
+            after=position,
+            limit=batch_size,
+            agency_id=agency_id,
+        )
+        for row in batch:
+            position, scanned = row.seq, scanned + 1
+            if quality is None or row.quality == quality:
+                rows.append(row)
+                if len(rows) == limit:
+                    return rows, position
+        if len(batch) < batch_size:
+            break
+    return rows, position

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.stories.ninjs import TEXT_FIELDS, iso, sanitize_text_fields, story_uri
+from hub.stories.ninjs import QUALITY_ROLES, TEXT_FIELDS, iso, sanitize_text_fields, story_uri
 from translation import Field, ModelRef, is_html
+from translation.quality import QualityReport
 
 DIGITAL_SOURCE_TYPE = {
     "name": "Trained algorithmic media",
@@ -57,7 +58,9 @@ def translated_document(
     target_lang: str,
     models: Sequence[ModelRef],
     version_created: datetime,
+    quality: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``quality`` is the translation's trust indicator (``quality_indicator``)."""
     doc = copy.deepcopy(original)
     remaining = iter(texts)
     for array in TEXT_FIELDS:
@@ -83,6 +86,24 @@ def translated_document(
             "literal": describe_models(models),
         },
     ]
+    if quality is not None:
+        # The agency's own indicators (its ethics policy…) hold for the translation too.
+        kept = [t for t in doc.get("trustIndicators", []) if t.get("role") not in QUALITY_ROLES.values()]
+        doc["trustIndicators"] = [*kept, quality]
     # The link to the original (rel translatedFrom, with its version) is added when the
     # document is served, like every link between language versions.
     return doc
+
+
+def quality_indicator(report: QualityReport, *, href: str) -> dict[str, str]:
+    """The ninjs ``trustIndicators`` entry saying how a translation fared in the checks."""
+    if report.status == "ok":
+        title = "Automatic quality checks of the machine translation: ok"
+    else:
+        title = f"Automatic quality checks of the machine translation: review ({', '.join(report.codes)})"
+    return {"role": QUALITY_ROLES[report.status], "title": title, "href": href}
+
+
+def translations_href(public_url: str, story_id: str) -> str:
+    """Where a translation's check results are listed: the story's /translations."""
+    return f"{public_url.rstrip('/')}/v1/stories/{story_id}/translations"

@@ -30,6 +30,16 @@ class TranslationHop(BaseModel):
     to: str
 
 
+class QualityReason(BaseModel):
+    """Why the automatic checks flagged a translation for review."""
+
+    code: str = Field(
+        description="repetition | length_ratio | missing_numbers | missing_terms | wrong_language",
+        examples=["missing_numbers"],
+    )
+    message: str = Field(examples=["numbers of the source missing in the output: 40, 2,5"])
+
+
 class TranslationStatus(BaseModel):
     language: str
     status: str
@@ -47,6 +57,14 @@ class TranslationStatus(BaseModel):
     )
     editedBy: str | None = Field(default=None, description="the agency whose post-edit is in it (its code)")
     editedAt: datetime | None = Field(default=None, description="when that post-edit was made")
+    quality: Literal["ok", "review"] | None = Field(
+        default=None,
+        description="the automatic checks of a done translation: `review` when any failed (see "
+        "`qualityReasons`), `ok` when all passed or a person post-edited it; null before it is done",
+    )
+    qualityReasons: list[QualityReason] | None = Field(
+        default=None, description="why it is `review`; empty when `ok`; null before it is done"
+    )
 
 
 class TranslationList(BaseModel):
@@ -79,17 +97,23 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
     statuses = []
     for job in rows:
         translation, edited_by = done.get(job.target_lang, (None, None))
+        quality, reasons = (translation.quality, translation.quality_reasons) if translation else (None, None)
         statuses.append(
-            TranslationStatus(
-                language=job.target_lang,
-                status="done" if translation is not None else job.status,
-                reason=job.reason,
-                model=job.model,
-                route=None if job.route is None else [TranslationHop.model_validate(hop) for hop in job.route],
-                updatedAt=job.updated_at,
-                origin=origin_of(translation.document) if translation is not None else None,
-                editedBy=edited_by,
-                editedAt=translation.edited_at if translation is not None else None,
+            TranslationStatus.model_validate(
+                {
+                    "language": job.target_lang,
+                    "status": "done" if translation is not None else job.status,
+                    "reason": job.reason,
+                    "model": job.model,
+                    "route": job.route,
+                    "updatedAt": job.updated_at,
+                    "origin": origin_of(translation.document) if translation is not None else None,
+                    "editedBy": edited_by,
+                    "editedAt": translation.edited_at if translation is not None else None,
+                    "quality": quality,
+                    # A translation stored before the checks existed has neither.
+                    "qualityReasons": None if quality is None else reasons or [],
+                }
             )
         )
     return TranslationList(storyId=story.id, version=story.current_version, translations=statuses)

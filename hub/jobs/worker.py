@@ -19,13 +19,21 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.config import Settings
 from hub.feed import repository as feed_repo
 from hub.jobs import repository as jobs
-from hub.jobs.documents import describe_models, fields_of, route_of, translated_document
+from hub.jobs.documents import (
+    describe_models,
+    fields_of,
+    quality_indicator,
+    route_of,
+    translated_document,
+    translations_href,
+)
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
@@ -35,6 +43,8 @@ from hub.stories.labels import Editor, kept_edits, main_editor
 from hub.stories.service import write_document
 from storage.layout import story_key
 from translation import Document, TargetResult, TranslationEngine, TranslationError, UnsupportedLanguagePair
+from translation.glossary import Term
+from translation.quality import Identify, QualityReport, check_translation
 
 log = logging.getLogger("ulak.worker")
 MAX_BACKOFF_SECONDS = 300.0
@@ -72,9 +82,13 @@ class TranslationWorker:
         *,
         metrics: HubMetrics | None = None,
         name: str | None = None,
+        identify: Identify | None = None,
     ) -> None:
+        """``identify`` names the language of a text for the quality checks
+        (``translation.quality``); without it the language check is skipped."""
         settings = runtime.settings
         self.runtime, self.engine, self.metrics = runtime, engine, metrics
+        self.identify = identify
         self.owner = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.claim_size = settings.worker_claim_size
         self.lease = timedelta(seconds=settings.worker_lease_seconds)
@@ -203,6 +217,10 @@ class TranslationWorker:
         job = item.job
         assert result.texts is not None
         now = self.runtime.clock()
+        # A translation made only of kept post-edit units is a person's text: it counts as
+        # ok like a post-edit; the checks are for what a model wrote.
+        all_human = bool(result.human_units) and not result.machine_sentences
+        report = QualityReport() if all_human else self.check(item, result.texts)
         document = translated_document(
             item.original,
             result.texts,
@@ -210,6 +228,7 @@ class TranslationWorker:
             target_lang=job.target_lang,
             models=result.models,
             version_created=now,
+            quality=quality_indicator(report, href=translations_href(self.runtime.settings.public_url, job.story_id)),
         )
         kept = [item.human[source] for source in result.human_units]
         editors = [Editor(u.agency_id, u.agency_code, u.agency_name) for u in kept]
@@ -232,6 +251,8 @@ class TranslationWorker:
                 object_key=key,
                 document=document,
                 created_at=now,
+                quality=report.status,
+                quality_reasons=[reason.as_json() for reason in report.reasons],
             )
             if kept:
                 editor, translation.edited_at = main_editor(editors, [u.created_at for u in kept])
@@ -254,11 +275,32 @@ class TranslationWorker:
                 # The object goes in before the transaction that makes the row visible
                 # commits, as for pushes (hub.stories.service._push_once).
                 write_document(self.runtime, key, document)
-                feed_repo.append_entries(session, story, job.version, [job.target_lang], story.pub_status, now=now)
+                feed_repo.append_entries(
+                    session, story, job.version, [job.target_lang], story.pub_status, now=now, quality=report.status
+                )
         if not published:
             log.info("job %d: the translation exists already; kept it, nothing to add", job.id)
+        elif report.status == "review":
+            log.info("job %d (%s→%s): flagged for review: %s", job.id, job.source_lang, job.target_lang, report.codes)
         if self.metrics is not None:
             self.metrics.jobs_finished.labels(status="done").inc()
+            if published:
+                self.metrics.translations_checked.labels(quality=report.status).inc()
+                for code in report.codes:
+                    self.metrics.quality_reasons.labels(code=code).inc()
+
+    def check(self, item: Claimed, texts: list[str]) -> QualityReport:
+        """The quality checks of a machine translation, run before it is published."""
+        fields = fields_of(item.original)
+        return check_translation(
+            [f.text for f in fields],
+            texts,
+            item.job.source_lang,
+            item.job.target_lang,
+            html=[f.html for f in fields],
+            terms=glossary_of(item),
+            identify=self.identify,
+        )
 
     def _fail(self, item: Claimed, reason: str, *, final: bool = False) -> None:
         attempts = item.job.attempts
@@ -282,6 +324,12 @@ class TranslationWorker:
             status,
             values.get("reason", ""),
         )
+
+
+def glossary_of(item: Claimed) -> Sequence[Term]:
+    """The glossary the story was translated with, once the claim carries one; the
+    checks then ask each term found in the source for its target form."""
+    return getattr(item, "glossary", ())
 
 
 def public_reason(error: BaseException | None) -> str:

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from hub.jobs.documents import DIGITAL_SOURCE_TYPE, LANGUAGE_NAMES
+from hub.stories.ninjs import QUALITY_ROLES
 
 _VOCABULARY = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 HUMAN_EDITS = {"name": "Human-edited media", "uri": _VOCABULARY + "humanEdits"}
@@ -78,6 +79,12 @@ def post_edited(document: dict[str, Any], editor: Editor, *, source_lang: str, e
     names = ", ".join(
         f"{s.get('name')} ({s.get('literal')})" for s in doc["infoSources"] if s.get("role") == EDITOR_ROLE
     )
+    # The machine output's check result no longer describes this text: a post-edit is ok.
+    indicators = [t for t in doc.get("trustIndicators", []) if t.get("role") not in QUALITY_ROLES.values()]
+    if indicators:
+        doc["trustIndicators"] = indicators
+    else:
+        doc.pop("trustIndicators", None)
     return {
         **doc,
         "digitalSourceType": HUMAN_EDITS,

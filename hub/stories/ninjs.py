@@ -24,6 +24,14 @@ STANDARD = {
     "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#",
 }
 LINK_RELS = ("translation", "translatedFrom")
+# The hub's own trust-indicator roles (IPTC's trustindicator vocabulary has none for
+# machine-translation checks): the outcome of the automatic checks of a translation, so a
+# partner's system can act on the role alone. Only the hub sets them: an original that
+# claims one loses it.
+QUALITY_ROLES = {
+    "ok": "urn:ulak:trustindicator:machine-translation-quality:ok",
+    "review": "urn:ulak:trustindicator:machine-translation-quality:review",
+}
 # The text of a story: what is translated, and what is sanitised when it is HTML.
 TEXT_FIELDS = ("headlines", "descriptions", "bodies")
 
@@ -84,6 +92,10 @@ def build_original(
         doc["embargoedUntil"] = iso(story.embargoedUntil)
     alt_ids = [a for a in doc.get("altIds", []) if a.get("role") not in ("agencyGuid", "ulakStoryId")]
     doc["altIds"] = [*alt_ids, {"role": "agencyGuid", "value": story.uri}, {"role": "ulakStoryId", "value": story_id}]
+    if isinstance(doc.get("trustIndicators"), list):
+        doc["trustIndicators"] = [
+            t for t in doc["trustIndicators"] if not (isinstance(t, dict) and t.get("role") in QUALITY_ROLES.values())
+        ]
     sources = [s for s in doc.get("infoSources", []) if s.get("role") != "originator"]
     doc["infoSources"] = [{"name": agency_name, "role": "originator", "literal": agency_code}, *sources]
     problems = schema_errors(doc)

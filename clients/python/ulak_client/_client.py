@@ -166,10 +166,17 @@ class UlakClient:
     # --- feed ----------------------------------------------------------------------
 
     def feed_page(
-        self, lang: str, *, after: str | None = None, limit: int = 100, agency: str | None = None
+        self,
+        lang: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        agency: str | None = None,
+        quality: str | None = None,
     ) -> FeedPage:
-        """One page of the feed; follow ``page.next`` yourself, or use ``feed()``."""
-        return self._send(_core.feed_page(lang, after=after, limit=limit, agency=agency))
+        """One page of the feed; follow ``page.next`` yourself, or use ``feed()``.
+        ``quality="ok"`` leaves out machine translations flagged for review."""
+        return self._send(_core.feed_page(lang, after=after, limit=limit, agency=agency, quality=quality))
 
     def feed(
         self,
@@ -181,14 +188,17 @@ class UlakClient:
         follow: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         agency: str | None = None,
+        quality: str | None = None,
     ) -> Feed:
         """Iterate over the feed in ``lang`` from ``after`` (or the checkpoint's position).
 
         With ``follow=True`` it never ends: once caught up it polls every ``poll_interval``
         seconds. With a checkpoint, an entry counts as handled when you ask for the next
         one (or call ``feed.ack()``), so a crash resumes exactly at the unhandled entry.
+        ``quality="ok"`` leaves out machine translations the hub's checks flagged for review
+        (a checkpoint remembers the filter and refuses another).
         """
-        state = FeedState(lang, agency=agency, page_size=page_size, after=after, checkpoint=checkpoint)
+        state = FeedState(lang, agency=agency, quality=quality, page_size=page_size, after=after, checkpoint=checkpoint)
         return Feed(self, state, follow=follow, poll_interval=poll_interval)
 
     # --- sending -------------------------------------------------------------------

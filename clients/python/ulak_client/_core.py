@@ -268,12 +268,16 @@ def change_status(story_id: str, action: str) -> Call[StatusChange]:
     )
 
 
-def feed_page(lang: str, *, after: str | None, limit: int, agency: str | None) -> Call[FeedPage]:
+def feed_page(
+    lang: str, *, after: str | None, limit: int, agency: str | None, quality: str | None = None
+) -> Call[FeedPage]:
     params: dict[str, str | int] = {"lang": lang, "limit": limit}
     if after is not None:
         params["after"] = after
     if agency is not None:
         params["agency"] = agency
+    if quality is not None:
+        params["quality"] = quality
     return Call("GET", "/v1/feed", lambda _, b: FeedPage.model_validate(b), Retry.IDEMPOTENT, params=params)
 
 

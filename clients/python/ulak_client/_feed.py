@@ -29,6 +29,7 @@ class FeedState:
         lang: str,
         *,
         agency: str | None,
+        quality: str | None = None,
         page_size: int,
         after: str | None,
         checkpoint: CheckpointStore | None,
@@ -37,16 +38,17 @@ class FeedState:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.lang = lang
         self.agency = agency
+        self.quality = quality
         self.page_size = page_size
         self.checkpoint = checkpoint
         saved = checkpoint.load() if checkpoint is not None else None
-        if saved is not None and (saved.lang, saved.agency) != (lang, agency):
+        if saved is not None and (saved.lang, saved.agency, saved.quality) != (lang, agency, quality):
             raise CheckpointError(
-                f"checkpoint is for feed lang={saved.lang!r} agency={saved.agency!r}, "
-                f"not lang={lang!r} agency={agency!r}"
+                f"checkpoint is for feed lang={saved.lang!r} agency={saved.agency!r} quality={saved.quality!r}, "
+                f"not lang={lang!r} agency={agency!r} quality={quality!r}"
             )
         # A saved position wins over ``after``: the checkpoint is where we really are.
-        self.position = saved or FeedPosition(lang, agency, after=after)
+        self.position = saved or FeedPosition(lang, agency, after=after, quality=quality)
         self._page_after = self.position.after
         self._skip = self.position.skip
         self._buffer: deque[tuple[FeedEntry, FeedPosition]] = deque()
@@ -54,7 +56,9 @@ class FeedState:
         self.idle = False  # the last page was empty: we are caught up with the hub
 
     def next_call(self) -> _core.Call[FeedPage]:
-        return _core.feed_page(self.lang, after=self._page_after, limit=self.page_size, agency=self.agency)
+        return _core.feed_page(
+            self.lang, after=self._page_after, limit=self.page_size, agency=self.agency, quality=self.quality
+        )
 
     def accept(self, page: FeedPage) -> None:
         """Take in the page fetched with ``next_call()``."""
@@ -78,14 +82,21 @@ class FeedState:
         for index in range(skip, len(entries)):
             entry = entries[index]
             if index == len(entries) - 1:
-                after_this = FeedPosition(self.lang, self.agency, after=page.next, last=entry.key)
+                after_this = FeedPosition(self.lang, self.agency, after=page.next, last=entry.key, quality=self.quality)
             else:
                 after_this = FeedPosition(
-                    self.lang, self.agency, after=self._page_after, skip=index + 1, last=entry.key
+                    self.lang,
+                    self.agency,
+                    after=self._page_after,
+                    skip=index + 1,
+                    last=entry.key,
+                    quality=self.quality,
                 )
             self._buffer.append((entry, after_this))
+        # An empty page whose cursor moved passed over entries a filter left out: there
+        # may be more to read, so only an empty page that stays put means caught up.
+        self.idle = not entries and page.next == self._page_after
         self._page_after, self._skip = page.next, 0
-        self.idle = not entries
 
     def take(self) -> FeedEntry | None:
         """The next entry to deliver, or None when a page must be fetched first."""

@@ -25,13 +25,14 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class FeedPosition:
-    """A point in one feed (``lang`` + ``agency`` filter) between two entries."""
+    """A point in one feed (``lang`` + ``agency`` + ``quality`` filters) between two entries."""
 
     lang: str
     agency: str | None = None
     after: str | None = None  # None = from the beginning of the feed
     skip: int = 0
     last: tuple[str, int, str] | None = None  # (story_id, version, language) last handled
+    quality: str | None = None  # the feed's quality filter ("ok"), None for all entries
 
     def to_dict(self) -> dict[str, object]:
         last = None
@@ -45,6 +46,7 @@ class FeedPosition:
             "after": self.after,
             "skip": self.skip,
             "last": last,
+            "quality": self.quality,
         }
 
     @classmethod
@@ -59,6 +61,8 @@ class FeedPosition:
                 after=None if data.get("after") is None else str(data["after"]),
                 skip=int(data.get("skip", 0)),
                 last=None if last is None else (str(last["storyId"]), int(last["version"]), str(last["language"])),
+                # Absent in checkpoints written before the filter existed: those read everything.
+                quality=None if data.get("quality") is None else str(data["quality"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"not a ulak feed checkpoint: {data!r:.200}") from exc

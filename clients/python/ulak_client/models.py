@@ -195,6 +195,13 @@ class TranslationHop(Model):
     to_lang: str = Field(alias="to")
 
 
+class QualityReason(Model):
+    """Why the hub's automatic checks flagged a machine translation for review."""
+
+    code: str  # repetition | length_ratio | missing_numbers | missing_terms | wrong_language
+    message: str  # names what was found, e.g. the missing numbers
+
+
 class TranslationStatus(Model):
     language: str
     status: str  # pending | done | failed | blocked | canceled
@@ -207,6 +214,8 @@ class TranslationStatus(Model):
     origin: str | None = None
     edited_by: str | None = None  # the code of the agency whose post-edit is in it
     edited_at: datetime | None = None
+    quality: str | None = None  # ok | review once done (review: see quality_reasons); None before
+    quality_reasons: list[QualityReason] | None = None  # empty when ok; None before it is done
 
 
 class StoryTranslations(Model):
@@ -223,6 +232,9 @@ class FeedEntry(Model):
     language: str
     pub_status: str
     item: Ninjs
+    # "review": a machine translation the hub's checks flagged (left out by quality="ok");
+    # "ok": an original, a post-edit or a translation that passed.
+    quality: str = "ok"
 
     @property
     def key(self) -> tuple[str, int, str]:
