@@ -144,6 +144,9 @@ def test_an_edit_becomes_the_current_translation_labelled_and_announced(
     assert [e["version"] for e in entries] == [1, 1] and entries[-1]["item"] == edited
     status = translations(hub, editor, story_id)["tr"]
     assert status["origin"] == "edited" and status["editedBy"] == "trt" and status["editedAt"]
+    # The checks judged the machine output; a person's text is ok and carries no verdict.
+    assert machine["trustIndicators"] and "trustIndicators" not in edited
+    assert (status["quality"], status["qualityReasons"]) == ("ok", [])
     # The machine translation's object is still there; the edit has a key of its own.
     keys = [o.key for o in hub.runtime.store.list_objects(f"stories/azertac/{story_id}/1/", recursive=True)]
     assert f"stories/azertac/{story_id}/1/tr.json" in keys
