@@ -13,10 +13,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hub.commands.settings import load_settings
-from hub.config import SUPPORTED_LANGUAGES
 from hub.errors import HubError
 from hub.glossary import service
 from hub.glossary.csvfile import GlossaryFileError, parse_glossary_csv
@@ -79,13 +77,12 @@ def list_glossary(
     if as_json:
         typer.echo(json.dumps(listing.model_dump(mode="json")["terms"], ensure_ascii=False, indent=2))
         return
-    languages = [lang for lang in SUPPORTED_LANGUAGES if any(lang in term.forms for term in listing.terms)]
-    table = Table("id", "agency", *languages)
+    # One line per term, never wrapped: eight languages do not fit a table in a terminal.
     for term in listing.terms:
-        table.add_row(
-            str(term.id), term.agency or "(hub)", *(" | ".join(term.forms.get(lang, ())) for lang in languages)
-        )
-    out.print(table)
+        forms = "  ".join(f"{lang}: {', '.join(values)}" for lang, values in term.forms.items())
+        typer.echo(f"{term.id:>6}  {term.agency or '(hub-wide)':<12}  {forms}")
+    if not listing.terms:
+        err.print("no glossary terms", highlight=False)
 
 
 @app.command("delete")

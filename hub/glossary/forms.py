@@ -53,9 +53,8 @@ def clean_form(value: str, language: str) -> str:
             raise FormsError(f"{language}: {value[:40]!r}: markup is not allowed in a term (found {character!r})")
         if not character.isspace() and unicodedata.category(character) in _REFUSED_CATEGORIES:
             raise FormsError(f"{language}: {value[:40]!r}: control or invisible character U+{ord(character):04X}")
-        if character.isspace() and character != " ":
-            if unicodedata.category(character) == "Cc":  # tab, newline: a term is one line
-                raise FormsError(f"{language}: {value[:40]!r}: a term is one line (found U+{ord(character):04X})")
+        if character.isspace() and unicodedata.category(character) == "Cc":  # tab, newline: a term is one line
+            raise FormsError(f"{language}: {value[:40]!r}: a term is one line (found U+{ord(character):04X})")
     form = " ".join(unicodedata.normalize("NFC", value).split())
     if len(form) > MAX_FORM_CHARS:
         raise FormsError(f"{language}: a form is at most {MAX_FORM_CHARS} characters ({len(form)} given)")

@@ -203,11 +203,15 @@ class TranslationWorker:
     def _translate(self, batch: list[Claimed]) -> list[TargetResult]:
         # One document per job; the engine shares the work of jobs of one story (same
         # sentences, same source→en hop) and of every story in the batch.
-        docs = [
+        outcomes = self.engine.translate_documents(self.documents(batch))
+        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
+
+    @staticmethod
+    def documents(batch: list[Claimed]) -> list[Document]:
+        """What the engine gets: one document per job, with its story's glossary."""
+        return [
             Document(c.job.source_lang, (c.job.target_lang,), fields_of(c.original), glossary=c.glossary) for c in batch
         ]
-        outcomes = self.engine.translate_documents(docs)
-        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
 
     def _record(self, item: Claimed, result: TargetResult) -> None:
         if isinstance(result.error, UnsupportedLanguagePair):
