@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
@@ -16,6 +16,8 @@ from hub.openapi import error_responses
 router = APIRouter(prefix="/v1/glossary", tags=["glossary"])
 
 Caller = Annotated[Principal, Depends(get_principal)]
+# Term ids are 64-bit row ids; anything outside is refused before it reaches the database.
+TermId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the term's id")]
 
 
 def _writer(caller: Caller) -> Principal:
@@ -78,6 +80,6 @@ async def add_glossary_terms(
     summary="Delete a glossary term",
     responses=error_responses(401, 403, 404, 422, 503),
 )
-def delete_glossary_term(runtime: RuntimeDep, caller: WriterCaller, term_id: int) -> TermRead:
+def delete_glossary_term(runtime: RuntimeDep, caller: WriterCaller, term_id: TermId) -> TermRead:
     """Admin keys delete any term, push keys their own agency's; answers with the deleted term."""
     return service.delete_term(runtime, caller, term_id)

@@ -163,6 +163,7 @@ def test_who_may_delete_what(hub: HubHarness) -> None:
     assert delete(admin, 999999).status_code == 404
     assert delete(azertac, 999999).status_code == 404
     assert delete(admin, "x").status_code == 422  # type: ignore[arg-type]
+    assert delete(admin, 0).status_code == 422 and delete(admin, 2**63).status_code == 422
     deleted = delete(azertac, own)
     assert deleted.status_code == 200 and deleted.json()["id"] == own and deleted.json()["agency"] == "azertac"
     assert delete(azertac, own).status_code == 404
