@@ -30,8 +30,9 @@ from translation.glossary import Term
 from translation.wordmatch import words
 
 
-def _is_operator(caller: Principal | None) -> bool:
-    return caller is None or caller.is_admin
+def _restricted(caller: Principal | None) -> Principal | None:
+    """The caller if its rights stop at its own agency; None for admin keys and the operator."""
+    return None if caller is None or caller.is_admin else caller
 
 
 def require_writer(caller: Principal) -> None:
@@ -50,17 +51,17 @@ def _read(row: GlossaryTerm, agency_code: str | None) -> TermRead:
 def list_terms(runtime: HubRuntime, caller: Principal | None, agency: str | None = None) -> GlossaryRead:
     """Admins (and the operator) see every term, or with ``agency`` that agency's own;
     other keys see the hub-wide terms and their agency's (``agency`` may only be theirs)."""
+    restricted = _restricted(caller)
     with runtime.read() as session:
         if agency is not None:
             owner = agencies.get_agency(session, agency)
-            if not _is_operator(caller) and caller is not None and owner.id != caller.agency_id:
+            if restricted is not None and owner.id != restricted.agency_id:
                 raise Forbidden(f"only admin keys may list the glossary of another agency ({owner.code!r})")
             rows = repo.terms_with_owners(session, agency_ids=[owner.id], hub_wide=False)
-        elif _is_operator(caller):
+        elif restricted is None:
             rows = repo.terms_with_owners(session)
         else:
-            assert caller is not None
-            rows = repo.terms_with_owners(session, agency_ids=[caller.agency_id])
+            rows = repo.terms_with_owners(session, agency_ids=[restricted.agency_id])
     return GlossaryRead(terms=[_read(row, code) for row, code in rows])
 
 
@@ -68,19 +69,19 @@ def list_terms(runtime: HubRuntime, caller: Principal | None, agency: str | None
 
 
 def _owner_of(session: Session, caller: Principal | None, code: str | None) -> tuple[int | None, str | None]:
-    if _is_operator(caller):
+    restricted = _restricted(caller)
+    if restricted is None:
         if code is None:
             return None, None
         try:
             agency = agencies.get_agency(session, code)
-        except NotFound as exc:
+        except NotFound as exc:  # a field of the body, not the resource addressed
             raise InvalidRequest(exc.detail) from None
         return agency.id, agency.code
-    assert caller is not None
-    require_writer(caller)
-    if code is not None and code.lower() != caller.agency_code:
-        raise Forbidden(f"a push key adds terms for its own agency ({caller.agency_code!r}) only, not {code!r}")
-    return caller.agency_id, caller.agency_code
+    require_writer(restricted)
+    if code is not None and code.lower() != restricted.agency_code:
+        raise Forbidden(f"a push key adds terms for its own agency ({restricted.agency_code!r}) only, not {code!r}")
+    return restricted.agency_id, restricted.agency_code
 
 
 def add_terms(runtime: HubRuntime, caller: Principal | None, items: Sequence[TermCreate]) -> GlossaryAdded:
@@ -147,10 +148,10 @@ def delete_term(runtime: HubRuntime, caller: Principal | None, term_id: int) -> 
         row = repo.term(session, term_id)
         if row is None:
             raise NotFound(f"no glossary term {term_id}")
-        if not _is_operator(caller):
-            assert caller is not None
-            require_writer(caller)
-            if row.agency_id != caller.agency_id:
+        restricted = _restricted(caller)
+        if restricted is not None:
+            require_writer(restricted)
+            if row.agency_id != restricted.agency_id:
                 whose = "a hub-wide term" if row.agency_id is None else "another agency's term"
                 raise Forbidden(f"glossary term {term_id} is {whose}; only an admin key may delete it")
         code = None if row.agency_id is None else repo.agency_code(session, row.agency_id)

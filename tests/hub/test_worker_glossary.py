@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from hub.glossary.service import applicable_terms
 from hub.jobs.worker import TranslationWorker, build_engine
@@ -86,8 +87,19 @@ def test_the_worker_gives_each_document_its_agencys_glossary(
     hub.client.post("/v1/stories", json=story("az-1", body="İlham Əliyev Qarabağda."), headers=hub.auth(azertac))
     hub.client.post("/v1/stories", json=story("az-2", body="İlham Əliyev Qarabağda."), headers=hub.auth(uza))
 
-    batch = worker.claim()
+    glossary_queries = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if "glossary_terms" in statement:
+            glossary_queries.append(statement)
+
+    event.listen(hub.runtime.engine, "before_cursor_execute", count)
+    try:
+        batch = worker.claim()
+    finally:
+        event.remove(hub.runtime.engine, "before_cursor_execute", count)
     documents = worker.documents(batch)
+    assert len(glossary_queries) == 1  # once per batch of 8 jobs from 2 agencies, not per job
 
     assert len(documents) == 2 * len(TARGETS)
     glossaries = {
