@@ -5,7 +5,8 @@ letter, Russian ё as е) and cut into words (runs of letters and digits); a phr
 when its words appear consecutively among the text's. So "Əliyev" is found in "Prezident
 Əliyev, …" and "ƏLİYEV" but not in "Əliyevin" or "Həsənəliyev". Used to forget memory
 entries and to compare terms; it errs towards matching (a Turkish "ılık" and "ilik" are
-one word to it), which for both uses costs at most a re-translation.
+one word to it), which for both uses costs at most a re-translation. Apostrophes are
+word boundaries: "Oʻzbekiston" and "O'zbekiston" are the same two words.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Iterable
 
 __all__ = ["PhraseSet", "fold", "words"]
 
-_LETTER_FOLDS = str.maketrans({"İ": "i", "I": "i", "ı": "i", "Ё": "е", "ё": "е"})
+# The engine's matcher folds the same way (translation.glossary, branch glossary-engine);
+# every apostrophe Uzbek Latin is typed with (o‘, oʻ, o', o’) is one, and not a letter.
+_LETTER_FOLDS = str.maketrans({"İ": "i", "I": "i", "ı": "i", "Ё": "е", "ё": "е"} | dict.fromkeys("‘’ʻʼ`´", "'"))
 _DOT_ABOVE = "\u0307"  # what "İ".casefold() leaves behind, and NFD text carries
 _WORD = re.compile(r"[^\W_]+")
 

@@ -3,10 +3,13 @@ the change log every change writes (on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
-from hub.glossary.schemas import MAX_TERMS_PER_REQUEST
+from hub.glossary import service
+from hub.glossary.schemas import MAX_TERMS_PER_REQUEST, GlossaryAdded, TermCreate
 from hub.models import GlossaryChange, GlossaryTerm
 from tests.fixtures.hub import HubHarness
 
@@ -186,3 +189,24 @@ def test_the_glossary_is_in_the_openapi_document(hub: HubHarness) -> None:
     assert {"200", "201", "401", "403", "422"} <= set(post_op["responses"])
     assert post_op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
     assert {"401", "403", "404"} <= set(paths["/v1/glossary/{term_id}"]["delete"]["responses"])
+
+
+def test_concurrent_requests_adding_one_term_store_it_once(hub: HubHarness) -> None:
+    # Without the glossary lock two transactions would each miss the other's new row
+    # (PostgreSQL; SQLite's write lock serialises them anyway).
+    barrier = threading.Barrier(6)
+    results: list[GlossaryAdded] = []
+
+    def add() -> None:
+        barrier.wait()
+        results.append(service.add_terms(hub.runtime, None, [TermCreate(forms=dict(KARABAKH))]))
+
+    threads = [threading.Thread(target=add) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(r.added) for r in results) == [0, 0, 0, 0, 0, 1]
+    with hub.runtime.read() as session:
+        assert len(session.scalars(select(GlossaryTerm)).all()) == 1
+        assert len(session.scalars(select(GlossaryChange)).all()) == 1

@@ -73,12 +73,15 @@ def test_forget_containing_drops_sentences_holding_a_form_as_whole_words(tmp_pat
         "İlham gəldi.": "f",  # part of the term only
         "Президент Ильхам Алиев выступил.": "g",
     }
+    uzbek = {"Oʻzbekiston Respublikasi.": "h", "Bo‘ston.": "i"}
     memory.store("az>en", dict(list(lines.items())[:6]))
     memory.store("ru>en", dict(list(lines.items())[6:]))
 
-    forgotten = memory.forget_containing(["İlham Əliyev", "Ilham Aliyev", "Ильхам Алиев"])
+    memory.store("uz>en", uzbek)
+    forgotten = memory.forget_containing(["İlham Əliyev", "Ilham Aliyev", "Ильхам Алиев", "O'zbekiston"])
 
-    assert forgotten == 4
+    assert forgotten == 5
+    assert memory.lookup("uz>en", list(uzbek)) == {"Bo‘ston.": "i"}  # Uzbek apostrophes are one
     assert memory.lookup("az>en", list(lines)) == {
         "Əliyevin sözləri.": "d",
         "Həsənəliyev gəldi.": "e",
@@ -86,7 +89,7 @@ def test_forget_containing_drops_sentences_holding_a_form_as_whole_words(tmp_pat
     }
     assert memory.lookup("ru>en", list(lines)) == {}
     assert memory.forget_containing([]) == 0 and memory.forget_containing(["  ", "—"]) == 0
-    assert len(memory) == 3
+    assert len(memory) == 4
     memory.close()
 
 
