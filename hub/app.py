@@ -14,6 +14,7 @@ from hub.config import Settings
 from hub.db import check_schema
 from hub.errors import install_error_handlers
 from hub.feed.routes import router as feed_router
+from hub.glossary.routes import router as glossary_router
 from hub.health import router as health_router
 from hub.jobs.queue import install_queue_hooks
 from hub.jobs.routes import router as jobs_router
@@ -77,4 +78,5 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.include_router(feed_router)
     app.include_router(media_router)
     app.include_router(jobs_router)
+    app.include_router(glossary_router)
     return app

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.agencies import service as agencies
+from hub.commands import glossary as glossary_commands
 from hub.commands import models as models_commands
 from hub.commands import translate as translate_commands
 from hub.commands.settings import load_settings
@@ -32,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 storage_app = typer.Typer(help="The object store.", no_args_is_help=True)
 app.add_typer(storage_app, name="storage")
 app.add_typer(models_commands.app, name="models")
+app.add_typer(glossary_commands.app, name="glossary")
 app.command("translate")(translate_commands.translate)
 
 out = Console()

@@ -22,7 +22,7 @@ each package's content digest: a replaced model never answers with the old one's
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,6 +321,14 @@ class TranslationEngine:
         self.stats.batches += len(tasks)
         self.stats.sentences_translated += total
         return results
+
+    def forget_terms(self, terms: Iterable[Term]) -> int:
+        """Forget the memory entries of sentences holding a form of one of ``terms``, in any
+        language (a pivot's second hop translates English sentences holding the English
+        form); returns how many went. Call it when the glossary changes."""
+        if self.memory is None:
+            return 0
+        return self.memory.forget_containing(form for term in terms for forms in term.forms.values() for form in forms)
 
     def _memory_scope(self, hop: Hop) -> str:
         # The digest, not just code@version: a package replaced under the same name is a

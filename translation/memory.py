@@ -4,6 +4,13 @@ A hit needs the same package content (its digest, not only code and version), th
 same source sentence, so a cached line is exactly what the model would produce again. It is
 one SQLite file in WAL mode: readers never block the one writer, and several worker
 processes on a host share what each of them translated.
+
+Rows are keyed by a hash, but also keep their source sentence, so that the entries of
+sentences holding a glossary term can be forgotten when the glossary changes
+(``forget_containing``). A file written before the source was kept gets the column on
+open and loses its rows: without their source they could never be forgotten, so a term
+added later would leave their old translations answering forever. It is a cache; the
+cost is one re-translation of each sentence.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from translation.wordmatch import PhraseSet
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sentence_memory (
     key BLOB PRIMARY KEY,
-    translation TEXT NOT NULL
+    translation TEXT NOT NULL,
+    source TEXT
 ) WITHOUT ROWID
 """
 # SQLite's default limit on bound parameters is 999 on old builds; stay below it.
@@ -45,6 +55,24 @@ class TranslationMemory:
         # NORMAL is durable enough for a cache: a crash may lose the last lines, never corrupt.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._add_source_column()
+
+    def _add_source_column(self) -> None:
+        """Upgrade a file from before sources were kept (see the module docstring)."""
+        if "source" in self._columns():
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if "source" not in self._columns():  # another process may have done it meanwhile
+                self._db.execute("DELETE FROM sentence_memory")
+                self._db.execute("ALTER TABLE sentence_memory ADD COLUMN source TEXT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _columns(self) -> set[str]:
+        return {row[1] for row in self._db.execute("PRAGMA table_info(sentence_memory)")}
 
     def lookup(self, scope: str, sentences: Sequence[str]) -> dict[str, str]:
         keyed = {_key(scope, s): s for s in sentences}
@@ -60,15 +88,38 @@ class TranslationMemory:
     def store(self, scope: str, translations: Mapping[str, str]) -> None:
         if not translations:
             return
-        rows = [(_key(scope, source), target) for source, target in translations.items()]
+        rows = [(_key(scope, source), target, source) for source, target in translations.items()]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO sentence_memory VALUES (?, ?)", rows)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO sentence_memory (key, translation, source) VALUES (?, ?, ?)", rows
+                )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def forget_containing(self, forms: Iterable[str]) -> int:
+        """Delete the entries whose source sentence holds one of ``forms`` as whole words,
+        case-insensitively (see ``translation.wordmatch``); returns how many went."""
+        phrases = PhraseSet(forms)
+        if not phrases:
+            return 0
+        with self._lock:
+            # One pass over the table in SQL, the matching in Python: SQLite calls the
+            # function once per row, inside the write transaction that deletes.
+            self._db.create_function("ulak_holds_phrase", 1, phrases.found_in, deterministic=True)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = self._db.execute(
+                    "DELETE FROM sentence_memory WHERE source IS NOT NULL AND ulak_holds_phrase(source)"
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return cursor.rowcount
 
     def __len__(self) -> int:
         with self._lock:

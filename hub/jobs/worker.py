@@ -9,6 +9,11 @@ Failure handling, per job:
   worker cannot loop forever);
 - an error that takes down a whole batch → the batch is retried job by job, so one
   poison story does not hold back the others.
+
+Glossary: each document carries the terms that apply to its story's agency, loaded once
+per batch with the claim. Before each claim the worker reads the glossary changes newer
+than the last it saw (one query) and forgets the memory entries of sentences holding the
+changed terms, so a term added while a worker runs reaches sentences it had cached.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.config import Settings
 from hub.feed import repository as feed_repo
+from hub.glossary import repository as glossary_repo
+from hub.glossary.service import BatchGlossary, terms_of_change
 from hub.jobs import repository as jobs
 from hub.jobs.documents import (
     describe_models,
@@ -72,6 +78,8 @@ class Claimed:
     agency_code: str
     # The story's post-edit memory in the target language, by source unit.
     human: dict[str, edits.HumanUnit] = field(default_factory=dict)
+    # The glossary that applies to the story (its agency's terms win over hub-wide ones).
+    glossary: tuple[Term, ...] = ()
 
 
 class TranslationWorker:
@@ -95,6 +103,10 @@ class TranslationWorker:
         self.poll_seconds = settings.worker_poll_seconds
         self.max_attempts = settings.worker_max_attempts
         self.max_chars = settings.translation_max_chars
+        # The id of the last glossary change this worker applied to its memory. It starts
+        # at 0: changes made while no worker ran (or before this one) are applied once at
+        # start, as the memory file may hold sentences they made stale.
+        self.glossary_change_seen = 0
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -112,8 +124,10 @@ class TranslationWorker:
         log.info("worker %s stopped", self.owner)
 
     def run_once(self) -> int:
-        """Unblock what became translatable, claim one batch and do it. Returns its size."""
+        """Unblock what became translatable, apply glossary changes, claim one batch and do
+        it. Returns its size."""
         self.unblock_installed()
+        self.apply_glossary_changes()
         batch = self.claim()
         if not batch:
             return 0
@@ -149,10 +163,23 @@ class TranslationWorker:
                 count = jobs.unblock(session, source, target, now=self.runtime.clock())
             log.info("unblocked %d %s→%s job(s): a model is installed now", count, source, target)
 
+    def apply_glossary_changes(self) -> int:
+        """Forget the memory entries the glossary changes since the last poll made stale;
+        returns how many went. Cheap when nothing changed: one query, no memory work."""
+        with self.runtime.read() as session:
+            changes = glossary_repo.changes_after(session, self.glossary_change_seen)
+        if not changes:
+            return 0
+        terms = [term for _, forms in changes for term in terms_of_change(forms)]
+        forgotten = self.engine.forget_terms(terms)
+        self.glossary_change_seen = changes[-1][0]
+        log.info("glossary changed (%d term(s)): forgot %d memory entries", len(terms), forgotten)
+        return forgotten
+
     def claim(self) -> list[Claimed]:
         with self.runtime.write() as session:
             claimed = jobs.claim(session, self.owner, limit=self.claim_size, lease=self.lease, now=self.runtime.clock())
-            batch = []
+            rows = []
             for job in claimed:
                 original = stories.language_version(session, job.story_id, job.version, job.source_lang)
                 story = session.get(Story, job.story_id)
@@ -160,8 +187,18 @@ class TranslationWorker:
                 agency = session.get(Agency, story.agency_id)
                 assert agency is not None
                 human = {u.source_text: u for u in edits.human_units(session, job.story_id, job.target_lang)}
-                batch.append(Claimed(job, original.document, agency.code, human))
-            return batch
+                rows.append((job, original.document, agency, human))
+            glossary = BatchGlossary.load(session, {agency.id for _, _, agency, _ in rows}) if rows else None
+            return [
+                Claimed(
+                    job,
+                    document,
+                    agency.code,
+                    human,
+                    glossary.for_story(agency.id, job.source_lang) if glossary else (),
+                )
+                for job, document, agency, human in rows
+            ]
 
     def process(self, batch: list[Claimed]) -> None:
         now = self.runtime.clock()
@@ -193,17 +230,23 @@ class TranslationWorker:
     def _translate(self, batch: list[Claimed]) -> list[TargetResult]:
         # One document per job; the engine shares the work of jobs of one story (same
         # sentences, same source→en hop) and of every story in the batch.
-        docs = [
+        outcomes = self.engine.translate_documents(self.documents(batch))
+        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
+
+    @staticmethod
+    def documents(batch: list[Claimed]) -> list[Document]:
+        """What the engine gets: one document per job, with its story's glossary and the
+        story's post-edit units in the job's language."""
+        return [
             Document(
                 c.job.source_lang,
                 (c.job.target_lang,),
                 fields_of(c.original),
+                glossary=c.glossary,
                 human={c.job.target_lang: {source: u.target_text for source, u in c.human.items()}} if c.human else {},
             )
             for c in batch
         ]
-        outcomes = self.engine.translate_documents(docs)
-        return [outcome[c.job.target_lang] for c, outcome in zip(batch, outcomes, strict=True)]
 
     def _record(self, item: Claimed, result: TargetResult) -> None:
         if isinstance(result.error, UnsupportedLanguagePair):
@@ -298,7 +341,7 @@ class TranslationWorker:
             item.job.source_lang,
             item.job.target_lang,
             html=[f.html for f in fields],
-            terms=glossary_of(item),
+            terms=item.glossary,
             identify=self.identify,
         )
 
@@ -324,12 +367,6 @@ class TranslationWorker:
             status,
             values.get("reason", ""),
         )
-
-
-def glossary_of(item: Claimed) -> Sequence[Term]:
-    """The glossary the story was translated with, once the claim carries one; the
-    checks then ask each term found in the source for its target form."""
-    return getattr(item, "glossary", ())
 
 
 def public_reason(error: BaseException | None) -> str:

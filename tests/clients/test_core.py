@@ -76,6 +76,24 @@ def test_push_is_retried_but_kill_only_when_the_connection_never_opened(rng: ran
     assert policy.delay_after_error(kill, 1, connect_failed, rng) is not None
 
 
+def test_adding_terms_is_retried_but_deleting_one_only_when_the_connection_never_opened(rng: random.Random) -> None:
+    policy = RetryPolicy()
+    add = _core.add_glossary_terms([{"az": "Bakı", "uz": ("Boku", "Боку")}], agency="azertac")
+    delete = _core.delete_glossary_term(7)
+    read_failed = httpx.ReadError("reset")
+    assert add.json == [{"forms": {"az": "Bakı", "uz": ["Boku", "Боку"]}, "agency": "azertac"}]
+    assert (delete.method, delete.path) == ("DELETE", "/v1/glossary/7")
+    assert policy.delay_after_error(add, 1, read_failed, rng) is not None
+    assert policy.delay_after_error(delete, 1, read_failed, rng) is None
+    assert policy.delay_after_error(delete, 1, httpx.ConnectError("refused"), rng) is not None
+    listing = _core.glossary("uza")
+    assert listing.params == {"agency": "uza"} and _core.glossary(None).params == {}
+    terms = listing.parse(
+        200, {"terms": [{"id": 1, "agency": None, "forms": {"az": ["Bakı"]}, "createdAt": "2026-01-01T00:00:00Z"}]}
+    )
+    assert terms[0].form("az") == "Bakı" and terms[0].agency is None
+
+
 def test_non_transient_transport_errors_are_not_retried(rng: random.Random) -> None:
     policy = RetryPolicy()
     assert policy.delay_after_error(_core.versions("s"), 1, httpx.UnsupportedProtocol("ftp"), rng) is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -27,6 +27,8 @@ from .checkpoint import CheckpointStore, FeedPosition
 from .models import (
     FeedEntry,
     FeedPage,
+    GlossaryAdded,
+    GlossaryTerm,
     MediaObject,
     Ninjs,
     PushResult,
@@ -162,6 +164,25 @@ class UlakClient:
         """A media object's bytes, by sha256 or by the ``href`` the hub gave. The API key is
         sent only to the hub's own origin: an href on another host is fetched without it."""
         return self._send(_core.download_media(href_or_sha256))
+
+    # --- glossary ------------------------------------------------------------------
+
+    def glossary(self, *, agency: str | None = None) -> list[GlossaryTerm]:
+        """The glossary terms this key sees: hub-wide and its agency's (an admin key: all).
+        With ``agency``, only that agency's own terms."""
+        return self._send(_core.glossary(agency))
+
+    def add_glossary_terms(
+        self, terms: Iterable[Mapping[str, str | Sequence[str]]], *, agency: str | None = None
+    ) -> GlossaryAdded:
+        """Add terms, each a mapping of language to form(s): ``{"az": "İlham Əliyev",
+        "uz": ["Ilhom Aliyev", "Илҳом Алиев"]}``. Push keys add their agency's terms;
+        admin keys hub-wide ones, or ``agency``'s. Terms already there are in ``duplicates``."""
+        return self._send(_core.add_glossary_terms(terms, agency=agency))
+
+    def delete_glossary_term(self, term_id: int) -> GlossaryTerm:
+        """Delete a term (admin, or a push key of the owning agency); returns it."""
+        return self._send(_core.delete_glossary_term(term_id))
 
     # --- feed ----------------------------------------------------------------------
 

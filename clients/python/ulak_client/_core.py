@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,6 +25,8 @@ from ._exceptions import ERRORS_BY_CODE, ERRORS_BY_STATUS, APIError
 from ._media import MediaSource
 from .models import (
     FeedPage,
+    GlossaryAdded,
+    GlossaryTerm,
     MediaObject,
     Model,
     Ninjs,
@@ -297,6 +299,41 @@ def media_path(href_or_sha256: str) -> str:
     if "/" not in href_or_sha256:
         return f"/v1/media/{_segment(href_or_sha256)}"
     return href_or_sha256
+
+
+def glossary(agency: str | None) -> Call[list[GlossaryTerm]]:
+    params: dict[str, str | int] = {"agency": agency} if agency is not None else {}
+    return Call(
+        "GET",
+        "/v1/glossary",
+        lambda _, b: [GlossaryTerm.model_validate(term) for term in b["terms"]],
+        Retry.IDEMPOTENT,
+        params=params,
+    )
+
+
+def add_glossary_terms(
+    terms: Iterable[Mapping[str, str | Sequence[str]]], *, agency: str | None
+) -> Call[GlossaryAdded]:
+    # Idempotent by design: a term its owner has already, with the same forms, is not
+    # stored again (the hub lists it in ``duplicates``), so a resend adds nothing.
+    body = [
+        {"forms": {lang: value if isinstance(value, str) else list(value) for lang, value in forms.items()}}
+        | ({"agency": agency} if agency is not None else {})
+        for forms in terms
+    ]
+    return Call("POST", "/v1/glossary", lambda _, b: GlossaryAdded.model_validate(b), Retry.IDEMPOTENT, json=body)
+
+
+def delete_glossary_term(term_id: int) -> Call[GlossaryTerm]:
+    # A resend after a lost answer would get 404 for a term that was deleted: only a
+    # connection that never opened is retried.
+    return Call(
+        "DELETE",
+        f"/v1/glossary/{int(term_id)}",
+        lambda _, b: GlossaryTerm.model_validate(b),
+        Retry.CONNECT_ONLY,
+    )
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

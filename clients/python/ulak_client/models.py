@@ -244,3 +244,33 @@ class FeedEntry(Model):
 class FeedPage(Model):
     entries: list[FeedEntry]
     next: str
+
+
+# --- glossary ----------------------------------------------------------------------
+
+
+class GlossaryTerm(Model):
+    """A term: its forms per language (the first is the one translations use). ``agency``
+    is the owning agency's code, None for a hub-wide term."""
+
+    id: int
+    agency: str | None = None
+    forms: dict[str, list[str]]
+    created_at: datetime
+
+    def form(self, lang: str) -> str | None:
+        """The form translations into ``lang`` use, if the term has one."""
+        forms = self.forms.get(lang)
+        return forms[0] if forms else None
+
+
+class GlossaryDuplicate(Model):
+    """A term of the request not stored: its owner has one with the same forms (``id``)."""
+
+    index: int
+    id: int
+
+
+class GlossaryAdded(Model):
+    added: list[GlossaryTerm]
+    duplicates: list[GlossaryDuplicate]
