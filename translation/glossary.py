@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,3 +168,21 @@ def term_finder(glossary: Sequence[Term], lang: str) -> Callable[[str], list[Ter
         ]
 
     return find
+
+
+def phrase_test(forms: Iterable[str]) -> Callable[[str], bool] | None:
+    """Whether a text holds any of ``forms``, by the rule terms are found by (whole words,
+    compared with ``fold``), in a text of any language; None when no form has any text.
+    The memory uses it to forget sentences that hold a changed term."""
+    matcher = _compile((tuple(form for form in forms if form.strip()),), "")
+    if matcher is None:
+        return None
+    search = matcher.pattern.search
+    return lambda text: search(fold(text)) is not None
+
+
+def starts_a_word_in(form: str, text: str) -> bool:
+    """Whether ``form`` (compared with ``fold``) begins a word of ``text``, whatever follows
+    it: a Turkic case suffix may lengthen a name in a translation ("Bakı" in "Bakıda")."""
+    folded = fold(form).strip()
+    return bool(folded) and re.search(_NO_WORD_BEFORE + re.escape(folded), fold(text)) is not None

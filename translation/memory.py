@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from translation.wordmatch import PhraseSet
+from translation.glossary import phrase_test
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sentence_memory (
@@ -102,14 +102,15 @@ class TranslationMemory:
 
     def forget_containing(self, forms: Iterable[str]) -> int:
         """Delete the entries whose source sentence holds one of ``forms`` as whole words,
-        case-insensitively (see ``translation.wordmatch``); returns how many went."""
-        phrases = PhraseSet(forms)
-        if not phrases:
+        compared as the engine finds glossary terms (``translation.glossary.fold``); returns
+        how many went."""
+        holds = phrase_test(forms)
+        if holds is None:
             return 0
         with self._lock:
             # One pass over the table in SQL, the matching in Python: SQLite calls the
             # function once per row, inside the write transaction that deletes.
-            self._db.create_function("ulak_holds_phrase", 1, phrases.found_in, deterministic=True)
+            self._db.create_function("ulak_holds_phrase", 1, holds, deterministic=True)
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 cursor = self._db.execute(

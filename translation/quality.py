@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Protocol
 
-from translation.glossary import Term
+from translation.glossary import Term, base_language, find_terms, starts_a_word_in
 from translation.numbers import source_numbers, target_numbers
 
 __all__ = [
@@ -139,7 +139,7 @@ def check_translation(
     flags = [*html, *[False] * (len(sources) - len(html))]
     source_texts = [plain_text(text) if is_html else text for text, is_html in zip(sources, flags, strict=False)]
     target_texts = [plain_text(text) if is_html else text for text, is_html in zip(targets, flags, strict=False)]
-    source, target = _base(source_lang), _base(target_lang)
+    source, target = base_language(source_lang), base_language(target_lang)
     found = [
         _repetition(source_texts, target_texts),
         _length_ratio(source_texts, target_texts, source, target),
@@ -152,7 +152,7 @@ def check_translation(
 
 def length_ratio_range(source_lang: str, target_lang: str) -> tuple[float, float]:
     """The accepted target/source character ratio of a pair."""
-    return LENGTH_RATIO_RANGES.get((_base(source_lang), _base(target_lang)), DEFAULT_LENGTH_RATIO_RANGE)
+    return LENGTH_RATIO_RANGES.get((base_language(source_lang), base_language(target_lang)), DEFAULT_LENGTH_RATIO_RANGE)
 
 
 def plain_text(html: str) -> str:
@@ -254,20 +254,20 @@ def _missing_numbers(sources: Sequence[str], targets: Sequence[str], source: str
 def _missing_terms(
     sources: Sequence[str], targets: Sequence[str], source: str, target: str, terms: Iterable[Term]
 ) -> QualityReason | None:
-    source_text, target_text = " \n".join(sources).casefold(), " \n".join(targets).casefold()
-    missing = []
-    for term in terms:
-        wanted = term.target_form(target)
-        forms = term.source_forms(source)
-        if wanted is None or not any(_has_word(source_text, form, whole=True) for form in forms):
-            continue
-        # Only the start of the form must be a word boundary: Turkic suffixes may follow it
-        # ("Bakı" in "Bakıda").
-        if not _has_word(target_text, wanted, whole=False):
-            missing.append(f"{wanted!r} (for {next(f for f in forms if _has_word(source_text, f, whole=True))!r})")
+    # Found in the source exactly as the engine finds the terms it protects; in the output
+    # only the start of the form must be a word boundary: Turkic suffixes may follow it
+    # ("Bakı" in "Bakıda").
+    wanted = [term for term in terms if term.target_form(target)]
+    source_text, target_text = " \n".join(sources), " \n".join(targets)
+    missing: dict[str, str] = {}
+    for match in find_terms(source_text, wanted, source):
+        form = match.term.target_form(target)
+        assert form is not None
+        if form not in missing and not starts_a_word_in(form, target_text):
+            missing[form] = f"{form!r} (for {source_text[match.start : match.end]!r})"
     if not missing:
         return None
-    return QualityReason("missing_terms", f"glossary terms missing in the output: {', '.join(missing)}")
+    return QualityReason("missing_terms", f"glossary terms missing in the output: {', '.join(missing.values())}")
 
 
 def _wrong_language(targets: Sequence[str], target: str, identify: Identify | None) -> QualityReason | None:
@@ -278,9 +278,11 @@ def _wrong_language(targets: Sequence[str], target: str, identify: Identify | No
     if found is None:
         return None
     language, score = found
-    if _base(language) == target or score < LANGUAGE_MIN_SCORE:
+    if base_language(language) == target or score < LANGUAGE_MIN_SCORE:
         return None
-    return QualityReason("wrong_language", f"the output reads as {_base(language)} (score {score:.2f}), not {target}")
+    return QualityReason(
+        "wrong_language", f"the output reads as {base_language(language)} (score {score:.2f}), not {target}"
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -292,21 +294,8 @@ def _identification(result: Identified | tuple[str, float] | None) -> tuple[str,
     return result.language, result.score
 
 
-def _has_word(text: str, form: str, *, whole: bool) -> bool:
-    folded = form.casefold().strip()
-    if not folded:
-        return False
-    end = r"(?!\w)" if whole else ""
-    return re.search(rf"(?<!\w){re.escape(folded)}{end}", text) is not None
-
-
 def _squeezed(text: str) -> str:
     return " ".join(text.split())
-
-
-def _base(language: str) -> str:
-    """``uz-Cyrl`` → ``uz``: checks compare base languages, as glossary terms are keyed."""
-    return language.split("-")[0].split("_")[0].lower()
 
 
 class _TextParser(HTMLParser):

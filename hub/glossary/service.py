@@ -26,8 +26,7 @@ from hub.glossary.forms import Forms
 from hub.glossary.schemas import DuplicateTerm, GlossaryAdded, GlossaryRead, TermCreate, TermRead
 from hub.models import GlossaryTerm
 from hub.runtime import HubRuntime
-from translation.glossary import Term
-from translation.wordmatch import words
+from translation.glossary import Term, base_language, fold
 
 
 def _restricted(caller: Principal | None) -> Principal | None:
@@ -169,13 +168,9 @@ def terms_of_change(change: Mapping[str, Any]) -> list[Term]:
     return [Term(forms) for key in ("added", "removed") for forms in change.get(key, ())]
 
 
-def _base(lang: str) -> str:
-    return lang.split("-")[0].lower()
-
-
-def _folded_forms(term: Term, source_lang: str) -> set[tuple[str, ...]]:
+def _folded_forms(term: Term, source_lang: str) -> set[str]:
     # Compared as the matcher sees them: "İLHAM ƏLİYEV" and "İlham Əliyev" are one form.
-    return {words(form) for form in term.source_forms(_base(source_lang))}
+    return {fold(form).strip() for form in term.source_forms(base_language(source_lang))}
 
 
 def applicable_terms(hub_wide: Iterable[Term], own: Sequence[Term], source_lang: str) -> tuple[Term, ...]:
