@@ -6,8 +6,10 @@ runs: a Hypothesis loop over every operation with valid and with invalid input, 
 generated ids and with real ones; and schemathesis's own runner for the document's
 examples and the boundary values of every constraint. Each response must be no
 server error, must have a status the document declares for that operation, and a
-body and content type that match it. Generation is deterministic and bounded (well
-under 90 s per backend); the figures are printed and recorded as junit properties.
+body and content type that match it. Generation is deterministic and bounded by a
+number of examples per operation, not by time (speed is the benchmarks' business: a
+busy CI machine must not fail a correct hub); the figures are printed and recorded as
+junit properties.
 """
 
 from __future__ import annotations
@@ -141,7 +143,6 @@ def test_openapi_fuzz(live_hub: LiveHub, tmp_path: Path, record_property: Any) -
         record_property(f"fuzz_{name}", report[name])
     assert not failures, "\n\n".join(f"{title}\n  {curl}" for title, curl in failures.items())
     assert cases >= 500, report
-    assert seconds < 90, report
 
 
 def test_openapi_boundaries_with_schemathesis_run(live_hub: LiveHub, tmp_path: Path, record_property: Any) -> None:
@@ -165,7 +166,7 @@ def test_openapi_boundaries_with_schemathesis_run(live_hub: LiveHub, tmp_path: P
     ]
     started = time.monotonic()
     # In tmp_path: the runner keeps a .schemathesis/ cache in its working directory.
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
     seconds = time.monotonic() - started
     run = json.loads(report_path.read_text())
     cases = run["test_cases"]
@@ -173,4 +174,4 @@ def test_openapi_boundaries_with_schemathesis_run(live_hub: LiveHub, tmp_path: P
     record_property("schemathesis_run_cases", cases["generated"])
     assert result.returncode == 0 and run["complete"], result.stdout[-5000:]
     assert cases["with_failures"] == 0 and cases["errored"] == 0 and not run["errors"], result.stdout[-5000:]
-    assert cases["generated"] >= 300 and seconds < 90, run["test_cases"]
+    assert cases["generated"] >= 300, run["test_cases"]
