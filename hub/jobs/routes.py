@@ -40,9 +40,22 @@ class TranslationStatus(BaseModel):
     updatedAt: datetime | None
 
 
+class LanguageCheck(BaseModel):
+    """The agency declared one language; the text was confidently identified as another. The
+    story is kept and translated as declared."""
+
+    declared: str
+    identified: str
+    score: float = Field(description="the identification's confidence, 0-1 (a check is recorded from 0.8 on)")
+
+
 class TranslationList(BaseModel):
     storyId: str
     version: int
+    languageCheck: LanguageCheck | None = Field(
+        default=None,
+        description="set when the declared language of this version contradicts its text; null when they agree",
+    )
     translations: list[TranslationStatus]
 
 
@@ -60,14 +73,18 @@ class QueueStats(BaseModel):
 def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> TranslationList:
     """For the current version: `pending`, `running`, `done`, `failed`, `blocked` (with
     the model to install) or `canceled`, and the model packages that were used: `route`
-    lists them hop by hop (one for a direct package, two for a pivot through English)."""
+    lists them hop by hop (one for a direct package, two for a pivot through English).
+    `languageCheck` flags a version whose declared language contradicts its text."""
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
         rows = jobs.jobs_of(session, story.id, story.current_version)
         done = set(stories.languages(session, story.id, story.current_version))
+        current = stories.version_row(session, story.id, story.current_version)
+        check = current.language_check if current is not None else None
     return TranslationList(
         storyId=story.id,
         version=story.current_version,
+        languageCheck=None if check is None else LanguageCheck.model_validate(check),
         translations=[
             TranslationStatus(
                 language=job.target_lang,
