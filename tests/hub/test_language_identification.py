@@ -4,14 +4,16 @@ identify is refused with a 422 that asks for the language. On SQLite and Postgre
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from hub.models import Story, StoryVersion
-from tests.fixtures.hub import HubHarness
+from tests.fixtures.hub import HubHarness, make_settings
 from tests.fixtures.news_sentences import NEWS_SENTENCES
+from translation import langid
 
 
 def unlabelled(guid: str, sentences: list[str], **extra: Any) -> dict[str, Any]:
@@ -107,3 +109,10 @@ def test_push_without_language_and_nothing_to_identify_is_422(hub: HubHarness, s
     assert [f["field"] for f in body["fields"]] == ["language"]
     with hub.runtime.read() as session:  # nothing half-written
         assert session.scalar(select(func.count()).select_from(Story)) == 0
+
+
+def test_models_can_be_loaded_at_startup(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, language_id_preload=True)
+    with HubHarness.start(settings) as harness:
+        assert {"fasttext", "heliport"} <= set(langid._models)
+        assert harness.client.get("/healthz").status_code == 200
