@@ -74,8 +74,6 @@ _HELIPORT_CODES = {
 # Where a model has never seen a language in a script, its opinion there is not asked.
 _FASTTEXT_BLIND = {("uz", "Cyrl")}
 _HELIPORT_BLIND = {("uz", "Latn")}
-# HeLI scores are mean negative log10 probabilities per feature, lower is better: 10**-score
-# turns them back into relative likelihoods, which are normalised into probabilities.
 _HELIPORT_TOP_K = 10
 
 # Uzbek's oʻ and gʻ are typed with every apostrophe there is; fastText learnt them with the
@@ -170,6 +168,8 @@ def _heliport_probabilities(text: str) -> dict[str, float]:
         ranked = identifier.identify_topk_with_score(text, _HELIPORT_TOP_K)
     if not ranked:
         return {}
+    # HeLI scores are mean negative log10 probabilities per feature, lower is better:
+    # 10**-score turns them back into relative likelihoods, normalised here to sum to 1.
     lowest = min(score for _, score in ranked)
     likelihoods = [(label, 10.0 ** (lowest - score)) for label, score in ranked]
     total = sum(weight for _, weight in likelihoods)
