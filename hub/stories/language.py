@@ -15,7 +15,7 @@ from translation import langid
 # Languages an agency may push in without their being translation targets.
 ALSO_IDENTIFIED = ("kk", "ky")
 # An identification is taken for a story without a declared language from this score on: every
-# news sentence of tests/fixtures/news_sentences.py scores above 0.53, two- or three-word
+# news sentence of tests/data/news_sentences.py scores above 0.53, two- or three-word
 # fragments ("Hello world", "Mirziyoyev Samarqandda") below 0.45.
 IDENTIFY_SCORE = 0.5
 # A declared language is contradicted only by an identification this sure: the whole stories of

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from tests.clients.conftest import LiveHub
-from tests.fixtures.news_sentences import NEWS_SENTENCES
+from tests.data.news_sentences import NEWS_SENTENCES
 from ulak_client import AsyncUlakClient, PushWarning, UlakClient, ValidationError
 
 

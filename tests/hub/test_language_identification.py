@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.models import Story, StoryVersion
+from tests.data.news_sentences import NEWS_SENTENCES
 from tests.fixtures.hub import HubHarness, make_settings
-from tests.fixtures.news_sentences import NEWS_SENTENCES
 from translation import langid
 
 

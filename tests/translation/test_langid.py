@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.news_sentences import NEWS_SENTENCES
+from tests.data.news_sentences import NEWS_SENTENCES
 from translation import langid
 
 REPO = Path(__file__).resolve().parents[2]
