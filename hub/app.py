@@ -26,6 +26,7 @@ from hub.objects import router as objects_router
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
 from hub.sweep import sweep_at_start
+from translation import langid
 
 DESCRIPTION = """
 Ulak is a multilingual content-exchange hub: agencies push ninjs stories, the hub
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(sweep_at_start, runtime)
+        if settings.language_id_preload:
+            await run_in_threadpool(langid.preload)
         worker = EmbeddedWorker(runtime, metrics) if settings.embedded_worker else None
         if worker is not None:
             worker.start()

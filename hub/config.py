@@ -68,6 +68,12 @@ class Settings(BaseSettings):
         description="per-pair overrides of translation_prefer, e.g. az-uz:multilingual,tr-en:bilingual",
     )
 
+    # language identification of pushed stories (translation/langid.py)
+    language_id_preload: bool = Field(
+        default=False,
+        description="load the identification models (~1 GB of memory, ~2 s) at startup instead of on the first push",
+    )
+
     # worker
     embedded_worker: bool = True
     worker_claim_size: int = 8

@@ -15,6 +15,7 @@ from hub.deps import PullCaller, RuntimeDep, require_scope
 from hub.jobs import repository as jobs
 from hub.openapi import error_responses
 from hub.stories import edit_repository as edits
+from hub.stories import repository as stories
 from hub.stories.labels import origin_of
 from hub.stories.service import visible_story
 
@@ -67,9 +68,22 @@ class TranslationStatus(BaseModel):
     )
 
 
+class LanguageCheck(BaseModel):
+    """The agency declared one language; the text was confidently identified as another. The
+    story is kept and translated as declared."""
+
+    declared: str
+    identified: str
+    score: float = Field(description="the identification's confidence, 0-1 (a check is recorded from 0.8 on)")
+
+
 class TranslationList(BaseModel):
     storyId: str
     version: int
+    languageCheck: LanguageCheck | None = Field(
+        default=None,
+        description="set when the declared language of this version contradicts its text; null when they agree",
+    )
     translations: list[TranslationStatus]
 
 
@@ -89,11 +103,13 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
     the model to install) or `canceled`, and the model packages that were used: `route`
     lists them hop by hop (one for a direct package, two for a pivot through English).
     `origin` says whether a translation is machine output or post-edited, and `editedBy`
-    by whom."""
+    by whom. `languageCheck` flags a version whose declared language contradicts its text."""
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
         rows = jobs.jobs_of(session, story.id, story.current_version)
         done = edits.translations_of(session, story.id, story.current_version)
+        current = stories.version_row(session, story.id, story.current_version)
+        check = current.language_check if current is not None else None
     statuses = []
     for job in rows:
         translation, edited_by = done.get(job.target_lang, (None, None))
@@ -116,7 +132,12 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
                 }
             )
         )
-    return TranslationList(storyId=story.id, version=story.current_version, translations=statuses)
+    return TranslationList(
+        storyId=story.id,
+        version=story.current_version,
+        languageCheck=None if check is None else LanguageCheck.model_validate(check),
+        translations=statuses,
+    )
 
 
 @router.get(

@@ -75,17 +75,21 @@ def build_original(
     agency_name: str,
 ) -> dict[str, Any]:
     """The ninjs document the hub keeps for an original: the agency's properties, with
-    hub-owned ones set by the hub, HTML sanitised, and the agency's guid kept in altIds."""
+    hub-owned ones set by the hub, HTML sanitised, and the agency's guid kept in altIds.
+    The document carries the language the hub keeps the story in, declared or identified."""
+    language = story.language
+    if language is None:
+        raise ValueError("the story's language must be decided (hub.stories.language) before it is built")
     doc = {k: v for k, v in submitted.items() if k not in HUB_OWNED_FIELDS}
     doc.update(
-        uri=story_uri(story_id, story.language),
+        uri=story_uri(story_id, language),
         standard=STANDARD,
         type=submitted.get("type", "text"),
         version=str(version),
         versionCreated=iso(version_created),
         firstCreated=iso(first_created),
         pubStatus="usable",
-        language=story.language,
+        language=language,
     )
     doc = sanitize_text_fields(doc)
     if story.embargoedUntil:

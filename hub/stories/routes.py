@@ -31,7 +31,13 @@ async def push_story(
 ) -> StoryPushed:
     """Push a ninjs 3.x story. The agency comes from the key; `uri` is the agency's own
     guid. The same guid with the same content returns the existing version (200), so a
-    push can be retried safely; changed content makes a new version (201)."""
+    push can be retried safely; changed content makes a new version (201).
+
+    `language` may be left out: the hub identifies it from the text among its target
+    languages plus kk and ky, answers with `languageIdentified: true`, and refuses with 422
+    when the text does not tell (too short, no letters). A declared language that the text
+    confidently contradicts is kept, with a `language_mismatch` entry in `warnings`; the
+    story's `/translations` shows it as `languageCheck`."""
     submitted: dict[str, Any] = story.model_dump(mode="json", exclude_unset=True, by_alias=True)
     result = await run_in_threadpool(service.push_story, runtime, caller, story, submitted)
     if not result.created:

@@ -96,7 +96,15 @@ class StoryCreate(BaseModel):
     )
 
     uri: str = Field(min_length=1, max_length=500, description="the agency's own guid for the story")
-    language: str = Field(description="BCP 47; primary subtag one of " + ", ".join(SUPPORTED_LANGUAGES))
+    language: str | None = Field(
+        default=None,
+        description=(
+            "BCP 47; primary subtag one of "
+            + ", ".join(SUPPORTED_LANGUAGES)
+            + ". Optional: when missing, the hub identifies it from the text among its target "
+            "languages plus kk and ky (the response says so), or answers 422 when it cannot."
+        ),
+    )
     headlines: list[Headline] = Field(min_length=1)
     bodies: list[Body] = Field(min_length=1)
     descriptions: list[Description] | None = None
@@ -109,8 +117,8 @@ class StoryCreate(BaseModel):
 
     @field_validator("language")
     @classmethod
-    def _supported_language(cls, value: str) -> str:
-        return primary_language(value)
+    def _supported_language(cls, value: str | None) -> str | None:
+        return None if value is None else primary_language(value)
 
     @field_validator("uri")
     @classmethod
@@ -140,12 +148,24 @@ class StoryCreate(BaseModel):
         return next((h for h in self.headlines if h.role == "main"), self.headlines[0])
 
 
+class PushWarning(BaseModel):
+    """Something the hub noticed but accepted. ``language_mismatch``: the declared language
+    contradicts what the text was confidently identified as."""
+
+    code: str
+    message: str
+
+
 class StoryPushed(BaseModel):
     id: str
     version: int
     uri: str
     language: str
+    languageIdentified: bool = Field(
+        default=False, description="true when no language was declared and the hub identified it from the text"
+    )
     status: PubStatus
+    warnings: list[PushWarning] = Field(default_factory=list)
 
 
 class VersionRead(BaseModel):

@@ -20,6 +20,7 @@ from hub.media.references import referenced_media
 from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
+from hub.stories.language import LanguageDecision, decide_language
 from hub.stories.ninjs import build_original, content_hash, present, story_uri
 from hub.stories.schemas import PubStatus, StoryCreate, StoryPushed, VersionList, VersionRead
 from storage import StorageError
@@ -37,12 +38,19 @@ class PushResult:
 
 
 def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submitted: dict[str, Any]) -> PushResult:
+    # The language models run here, before the transaction: a push holds no lock while they do.
+    decision = decide_language(story, runtime.settings.target_languages)
+    story = story.model_copy(update={"language": decision.language})
     digest = content_hash(submitted)
     # Two first pushes of one guid race on the unique (agency, guid) constraint; the
     # loser retries and then finds the winner's story, like any later push would.
     for attempt in range(PUSH_ATTEMPTS):
         try:
-            return _push_once(runtime, caller, story, submitted, digest)
+            result = _push_once(runtime, caller, story, decision, submitted, digest)
+            pushed = result.story.model_copy(
+                update={"languageIdentified": decision.identified, "warnings": decision.warnings}
+            )
+            return PushResult(pushed, result.created)
         except IntegrityError:
             if attempt == PUSH_ATTEMPTS - 1:
                 raise Conflict(f"story {story.uri!r} is being pushed concurrently; try again") from None
@@ -50,8 +58,14 @@ def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submi
 
 
 def _push_once(
-    runtime: HubRuntime, caller: Principal, story: StoryCreate, submitted: dict[str, Any], digest: str
+    runtime: HubRuntime,
+    caller: Principal,
+    story: StoryCreate,
+    decision: LanguageDecision,
+    submitted: dict[str, Any],
+    digest: str,
 ) -> PushResult:
+    language = decision.language
     with runtime.write() as session:
         now = runtime.clock()
         existing = repo.story_by_guid(session, caller.agency_id, story.uri)
@@ -67,7 +81,7 @@ def _push_once(
                 id=uuid.uuid4().hex,
                 agency_id=caller.agency_id,
                 guid=story.uri,
-                source_lang=story.language,
+                source_lang=language,
                 current_version=0,
                 first_created=now,
             )
@@ -84,13 +98,13 @@ def _push_once(
             agency_code=caller.agency_code,
             agency_name=caller.agency_name,
         )
-        key = story_key(caller.agency_code, row.id, version, story.language)
+        key = story_key(caller.agency_code, row.id, version, language)
         # The object goes in before the rows that point at it, inside the transaction:
         # if the store fails, nothing is committed; if the commit fails, the object is
         # an unreferenced orphan that the next push of this version overwrites.
         write_document(runtime, key, document)
         row.current_version = version
-        row.source_lang = story.language
+        row.source_lang = language
         row.pub_status = "usable"
         row.updated_at = now
         if row.embargo_released_at is None and row.embargoed_until is not None and row.embargoed_until <= now:
@@ -103,16 +117,17 @@ def _push_once(
                 story_id=row.id,
                 version=version,
                 content_hash=digest,
-                source_lang=story.language,
+                source_lang=language,
                 version_created=now,
                 embargoed_until=story.embargoedUntil,
+                language_check=decision.check,
             )
         )
         session.add(
             LanguageVersion(
                 story_id=row.id,
                 version=version,
-                language=story.language,
+                language=language,
                 is_original=True,
                 object_key=key,
                 document=document,
@@ -123,7 +138,7 @@ def _push_once(
         media_repo.record_references(session, row.id, version, referenced_media(document))
         for hook in runtime.on_version_created:
             hook(session, row, version, now)
-        feed_repo.append_entries(session, row, version, [story.language], "usable", now=now)
+        feed_repo.append_entries(session, row, version, [language], "usable", now=now)
         return PushResult(_pushed(row, version), created=True)
 
 

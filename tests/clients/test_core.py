@@ -247,6 +247,8 @@ def test_story_builder_refuses_ambiguous_input() -> None:
         build_story(guid="g", language="en", headline="h", body_text="a", body_html="<p>a</p>")
     with pytest.raises(TypeError, match="guid"):
         build_story(language="en", headline="h", body_text="a")
+    # No language is fine: the hub identifies it; the key is left out rather than sent as null.
+    assert "language" not in build_story(guid="g", headline="h", body_text="a")
     with pytest.raises(ValueError, match="timezone-aware"):
         build_story(guid="g", language="en", headline="h", body_text="a", embargoed_until=datetime(2030, 1, 1))
 

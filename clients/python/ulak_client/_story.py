@@ -43,7 +43,8 @@ def build_story(
             raise TypeError(f"give either a story or keyword arguments, not both (got {', '.join(given)})")
         return story.to_json_dict() if isinstance(story, Ninjs) else dict(story)
 
-    missing = [name for name in ("guid", "language", "headline") if keywords[name] is None]
+    # language may be left out: the hub then identifies it from the text (PushResult says so).
+    missing = [name for name in ("guid", "headline") if keywords[name] is None]
     if (body_html is None) == (body_text is None):
         missing.append("exactly one of body_html / body_text")
     if missing:
@@ -51,7 +52,7 @@ def build_story(
 
     result: dict[str, Any] = {
         "uri": guid,
-        "language": language,
+        **({"language": language} if language is not None else {}),
         "headlines": [{"role": "main", "value": headline}],
         "bodies": [
             {"role": "main", "contentType": "text/html", "value": body_html}

@@ -138,14 +138,25 @@ def _main(items: list[Headline] | list[Body]) -> str | None:
 # --- API responses -----------------------------------------------------------------
 
 
+class PushWarning(Model):
+    """Something the hub accepted but noticed. ``language_mismatch``: the declared language
+    contradicts what the text was confidently identified as (the story is kept as declared)."""
+
+    code: str
+    message: str
+
+
 class PushResult(Model):
-    """What ``POST /v1/stories`` answered; ``created`` is False for an idempotent repeat."""
+    """What ``POST /v1/stories`` answered; ``created`` is False for an idempotent repeat.
+    ``language_identified`` is True when no language was given and the hub identified it."""
 
     id: str
     version: int
     uri: str
     language: str
     status: str
+    language_identified: bool = False
+    warnings: list[PushWarning] = Field(default_factory=list)
     created: bool = Field(default=True, exclude=True)
 
 
@@ -218,10 +229,19 @@ class TranslationStatus(Model):
     quality_reasons: list[QualityReason] | None = None  # empty when ok; None before it is done
 
 
+class LanguageCheck(Model):
+    """The declared language of a version and the one its text was identified as, which differ."""
+
+    declared: str
+    identified: str
+    score: float
+
+
 class StoryTranslations(Model):
     story_id: str
     version: int
     translations: list[TranslationStatus]
+    language_check: LanguageCheck | None = None  # None when the declared language fits the text
 
 
 class FeedEntry(Model):
