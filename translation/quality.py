@@ -18,8 +18,9 @@ the translation ``review`` instead of ``ok``:
   words are out of scope.
 * ``missing_terms`` — a glossary term whose source form is in the source while its target
   form is not in the output.
-* ``wrong_language`` — the injected ``identify`` names another language than the target
-  with a score of at least ``LANGUAGE_MIN_SCORE``.
+* ``wrong_language`` — under ``SCRIPT_MIN_SHARE`` of the output's letters are in the
+  target's script (``TARGET_SCRIPTS``), or the injected ``identify`` names another
+  language than the target with a score of at least ``LANGUAGE_MIN_SCORE``.
 
 The functions are pure: no I/O, no model; language identification is passed in.
 """
@@ -69,6 +70,12 @@ DEGENERATE_SHARE = 0.4
 LENGTH_MIN_CHARS = 80
 LANGUAGE_MIN_CHARS = 20
 LANGUAGE_MIN_SCORE = 0.5
+# The script each target is written in here (Uzbek: Latin, as the hub's models write it);
+# an output with less than this share of its letters in it is flagged without asking the
+# identifier. Names and acronyms in the other script stay far below the other half.
+TARGET_SCRIPTS = {"az": "Latin", "tr": "Latin", "uz": "Latin", "en": "Latin", "ru": "Cyrillic", "kk": "Cyrillic"}
+TARGET_SCRIPTS["ky"] = "Cyrillic"
+SCRIPT_MIN_SHARE = 0.5
 # Identification needs a few sentences, not a whole story: the first ones are enough and
 # keep the cost of a long story flat.
 LANGUAGE_SAMPLE_CHARS = 2000
@@ -272,7 +279,20 @@ def _missing_terms(
 
 def _wrong_language(targets: Sequence[str], target: str, identify: Identify | None) -> QualityReason | None:
     text = "\n".join(_squeezed(t) for t in targets)
-    if identify is None or len(text) < LANGUAGE_MIN_CHARS:
+    if len(text) < LANGUAGE_MIN_CHARS:
+        return None
+    script = TARGET_SCRIPTS.get(target)
+    if script is not None:
+        # Output mostly in the other alphabet is in no form of the target language; an
+        # identifier may not even answer for it (it fits no language's alphabet).
+        letters = [c for c in text[:LANGUAGE_SAMPLE_CHARS] if c.isalpha()]
+        cyrillic = sum("\u0400" <= c <= "\u052f" for c in letters)
+        share = (cyrillic if script == "Cyrillic" else len(letters) - cyrillic) / max(1, len(letters))
+        if len(letters) >= LANGUAGE_MIN_CHARS and share < SCRIPT_MIN_SHARE:
+            return QualityReason(
+                "wrong_language", f"only {share:.0%} of the output's letters are {script}, the script of {target}"
+            )
+    if identify is None:
         return None
     found = _identification(identify(text[:LANGUAGE_SAMPLE_CHARS]))
     if found is None:

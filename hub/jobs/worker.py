@@ -50,6 +50,7 @@ from hub.stories.service import write_document
 from storage.layout import story_key
 from translation import Document, TargetResult, TranslationEngine, TranslationError, UnsupportedLanguagePair
 from translation.glossary import Term
+from translation.langid import identify as identify_language
 from translation.quality import Identify, QualityReport, check_translation
 
 log = logging.getLogger("ulak.worker")
@@ -90,10 +91,11 @@ class TranslationWorker:
         *,
         metrics: HubMetrics | None = None,
         name: str | None = None,
-        identify: Identify | None = None,
+        identify: Identify | None = identify_language,
     ) -> None:
         """``identify`` names the language of a text for the quality checks
-        (``translation.quality``); without it the language check is skipped."""
+        (``translation.quality``): the hub's offline identifier unless a test gives
+        another; None skips the language check."""
         settings = runtime.settings
         self.runtime, self.engine, self.metrics = runtime, engine, metrics
         self.identify = identify

@@ -204,3 +204,29 @@ def test_identification_is_offline_and_loads_each_model_once(tmp_path: Path) -> 
     assert report["events"] == []  # no connection, no name lookup, no URL opened
     assert report["constructed"] == {"fasttext": 1, "heliport": 1}
     assert list(home.iterdir()) == []  # no model cache, no download lock, nothing written
+
+
+def test_plain_russian_and_kazakh_news_never_load_heliport() -> None:
+    """HeLI holds ~860 MB: a hub whose Cyrillic stories fastText settles never loads it;
+    Cyrillic Uzbek (and text fastText is unsure of) does."""
+    probe = textwrap.dedent(
+        """
+        import json, sys
+        from translation import langid
+        from tests.data.news_sentences import NEWS_SENTENCES
+        found = [langid.identify(s).language for v in ("ru", "kk", "en", "tr") for s in NEWS_SENTENCES[v]]
+        before = "heliport" in sys.modules
+        uzbek = langid.identify(NEWS_SENTENCES["uz-Cyrl"][0])
+        print(json.dumps([sorted(set(found)), before, uzbek.language, "heliport" in sys.modules]))
+        """
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert json.loads(completed.stdout.strip().splitlines()[-1]) == [["en", "kk", "ru", "tr"], False, "uz", True]

@@ -242,23 +242,24 @@ class Identification:
     score: float
 
 
-def by_script(text: str) -> Identification | None:
-    """A hand-written identifier: Cyrillic text is Russian, Latin text is unknown."""
-    letters = [c for c in text if c.isalpha()]
-    cyrillic = sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters)
-    return Identification("ru", cyrillic) if cyrillic > 0.5 else None
-
-
 def test_output_in_another_language_is_flagged() -> None:
     report = check(
         AZ,
-        "Президент Азербайджана Ильхам Алиев встретился в Баку с министром в 2025 году 15",
+        "Azerbaycan Cumhurbaşkanı İlham Aliyev 2025 yılında Bakü'de bakanla 15 kez görüştü",
         "az",
         "en",
-        identify=by_script,
+        identify=lambda text: ("tr", 0.97),
     )
     (reason,) = [r for r in report.reasons if r.code == "wrong_language"]
-    assert reason.message == "the output reads as ru (score 1.00), not en"
+    assert reason.message == "the output reads as tr (score 0.97), not en"
+
+
+def test_output_in_the_other_script_is_flagged_without_an_identifier() -> None:
+    russian = "Президент Азербайджана Ильхам Алиев встретился в Баку с министром в 2025 году 15"
+    (reason,) = [r for r in check(AZ, russian, "az", "en").reasons if r.code == "wrong_language"]
+    assert reason.message == "only 0% of the output's letters are Latin, the script of en"
+    # A Latin name or acronym in Russian text is not another script's text.
+    assert "wrong_language" not in check(AZ, russian + " (NATO, iPhone)", "az", "ru").codes
 
 
 @pytest.mark.parametrize(
