@@ -40,6 +40,7 @@ from hub.jobs.documents import (
     translated_document,
     translations_href,
 )
+from hub.jobs.heartbeat import LeaseHeartbeat
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
@@ -133,7 +134,7 @@ class TranslationWorker:
         batch = self.claim()
         if not batch:
             return 0
-        heartbeat = _Heartbeat(self, [c.job.id for c in batch])
+        heartbeat = LeaseHeartbeat(self.runtime, self.owner, self.lease, [c.job.id for c in batch])
         with heartbeat:
             self.process(batch)
         return len(batch)
@@ -379,35 +380,3 @@ def public_reason(error: BaseException | None) -> str:
         return f"{type(error).__name__}: {error}"
     log.error("translation failed", exc_info=error)
     return f"{type(error).__name__} in the translation engine (the worker's log has the details)"
-
-
-class _Heartbeat:
-    """Extends the batch's leases while it is being translated, so a long batch is not
-    reclaimed from a live worker; a dead worker stops extending and loses them."""
-
-    def __init__(self, worker: TranslationWorker, job_ids: list[int]) -> None:
-        self.worker, self.job_ids = worker, job_ids
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._beat, daemon=True, name="ulak-lease-heartbeat")
-
-    def _beat(self) -> None:
-        interval = self.worker.lease.total_seconds() / 3
-        while not self.stop.wait(interval):
-            try:
-                with self.worker.runtime.write() as session:
-                    jobs.extend_leases(
-                        session,
-                        self.worker.owner,
-                        self.job_ids,
-                        lease=self.worker.lease,
-                        now=self.worker.runtime.clock(),
-                    )
-            except Exception:
-                log.exception("could not extend leases")
-
-    def __enter__(self) -> None:
-        self.thread.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()

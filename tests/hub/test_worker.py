@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from hub.feed import repository as feed_repo
-from hub.jobs.worker import TranslationWorker, _Heartbeat, build_engine
+from hub.jobs.heartbeat import LeaseHeartbeat
+from hub.jobs.worker import TranslationWorker, build_engine
 from hub.models import FeedEntry, LanguageVersion, TranslationJob
 from hub.runtime import HubRuntime
 from hub.stories import repository as stories
@@ -350,7 +351,7 @@ def test_worker_with_a_skewed_clock_cannot_reclaim_a_live_lease(
             skewed = TranslationWorker(skewed_runtime, engine, name="skewed")
             held = [c.job.id for c in holder.claim()]
             assert len(held) == len(TARGETS)
-            with _Heartbeat(holder, held):
+            with LeaseHeartbeat(holder.runtime, holder.owner, holder.lease, held):
                 deadline = time.monotonic() + 3 * holder.lease.total_seconds()
                 while time.monotonic() < deadline:  # three lease periods, each renewed in time
                     assert skewed.claim() == []
