@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.jobs.worker import TranslationWorker, build_engine
 from tests.fixtures.hub import HubHarness, make_settings
 from tests.fixtures.s3_server import drop_bucket
 
@@ -36,3 +37,25 @@ def s3_hub(database_url: str, tmp_path: Path, s3_running, s3_bucket_name: str) -
     harness.runtime.store.close()
     s3_running.start()
     drop_bucket(s3_running, s3_bucket_name)
+
+
+@pytest.fixture
+def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
+    """A hub with the synthetic models installed and no embedded worker: a test runs the
+    ``worker`` fixture's batches itself (a module may override this fixture's settings)."""
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        embedded_worker=False,
+        models_dir=installed_models_dir,
+        worker_poll_seconds=0.01,
+    )
+    with HubHarness.start(settings) as harness:
+        yield harness
+
+
+@pytest.fixture
+def worker(translating_hub: HubHarness) -> Iterator[TranslationWorker]:
+    engine = build_engine(translating_hub.runtime.settings)
+    yield TranslationWorker(translating_hub.runtime, engine)
+    engine.close()

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from hub.jobs.worker import TranslationWorker, build_engine
+from hub.jobs.worker import TranslationWorker
 from hub.models import TranslationEdit
 from hub.stories.ninjs import SCHEMA_PATH
 from tests.fixtures.hub import HubHarness, make_settings, story
@@ -45,13 +45,6 @@ def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Pat
     )
     with HubHarness.start(settings) as harness:
         yield harness
-
-
-@pytest.fixture
-def worker(translating_hub: HubHarness) -> Iterator[TranslationWorker]:
-    engine = build_engine(translating_hub.runtime.settings)
-    yield TranslationWorker(translating_hub.runtime, engine)
-    engine.close()
 
 
 def push(hub: HubHarness, key: str, body: str = BODY, **extra: Any) -> dict[str, Any]:

@@ -6,29 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import cycle
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hub.jobs.documents import translated_document
 from hub.jobs.worker import TranslationWorker, build_engine
 from hub.stories.ninjs import TEXT_FIELDS
 from tests.data.xss_payloads import PAYLOADS
-from tests.fixtures.hub import HubHarness, make_settings, story
+from tests.fixtures.hub import HubHarness, story
 from tests.fixtures.xss import executable_parts, url_scheme
 from translation import ModelRef, is_html, sanitize_html
 
 LANGUAGES = ("az", "tr", "ru", "uz", "en")
 # Every spelling a reader would render as HTML; bodies accept the two canonical ones.
 HTML_TYPES = ("text/html", "application/xhtml+xml", "Text/HTML; charset=utf-8")
-
-
-@pytest.fixture
-def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
-    settings = make_settings(tmp_path / "data", database_url, embedded_worker=False, models_dir=installed_models_dir)
-    with HubHarness.start(settings) as harness:
-        yield harness
 
 
 def payload_story(guid: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,26 +29,6 @@ from translation.packages import install_archive
 
 TARGETS = ("tr", "ru", "uz", "en")
 BODY = "Bakıda beynəlxalq media forumu açılıb. Forumda 40 ölkədən jurnalistlər iştirak edir.\n\nTədbir iki gün davam edəcək."
-
-
-@pytest.fixture
-def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
-    settings = make_settings(
-        tmp_path / "data",
-        database_url,
-        embedded_worker=False,
-        models_dir=installed_models_dir,
-        worker_poll_seconds=0.01,
-    )
-    with HubHarness.start(settings) as harness:
-        yield harness
-
-
-@pytest.fixture
-def worker(translating_hub: HubHarness) -> Iterator[TranslationWorker]:
-    engine = build_engine(translating_hub.runtime.settings)
-    yield TranslationWorker(translating_hub.runtime, engine)
-    engine.close()
 
 
 def feed(hub: HubHarness, key: str, lang: str) -> list[dict]:

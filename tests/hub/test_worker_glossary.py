@@ -4,15 +4,13 @@ hub-wide ones), and glossary changes make the workers forget stale memory entrie
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
 from hub.glossary.service import applicable_terms
-from hub.jobs.worker import TranslationWorker, build_engine
-from tests.fixtures.hub import HubHarness, make_settings, story
+from hub.jobs.worker import TranslationWorker
+from tests.fixtures.hub import HubHarness, story
 from translation.glossary import Term
 
 TARGETS = ("tr", "ru", "uz", "en")
@@ -32,26 +30,6 @@ AZERTAC_OWN = {
     "en": "Ilham Heydar oglu Aliyev",
 }
 KARABAKH = {"az": "Qarabağ", "tr": "Karabağ", "en": "Karabakh"}
-
-
-@pytest.fixture
-def translating_hub(database_url: str, tmp_path: Path, installed_models_dir: Path) -> Iterator[HubHarness]:
-    settings = make_settings(
-        tmp_path / "data",
-        database_url,
-        embedded_worker=False,
-        models_dir=installed_models_dir,
-        worker_poll_seconds=0.01,
-    )
-    with HubHarness.start(settings) as harness:
-        yield harness
-
-
-@pytest.fixture
-def worker(translating_hub: HubHarness) -> Iterator[TranslationWorker]:
-    engine = build_engine(translating_hub.runtime.settings)
-    yield TranslationWorker(translating_hub.runtime, engine)
-    engine.close()
 
 
 def add_terms(hub: HubHarness, key: str, *forms: dict) -> list[int]:
