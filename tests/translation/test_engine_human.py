@@ -10,6 +10,7 @@ import pytest
 
 from tests.fixtures.models import installed_models_dir, synthetic_archives  # noqa: F401 - fixtures
 from translation import Document, Field, TranslationEngine
+from translation.glossary import Term
 
 BODY = "Bakıda forum açılıb. Jurnalistlər iştirak edir.\n\nTədbir iki gün davam edəcək."
 
@@ -49,3 +50,21 @@ def test_a_human_unit_wins_over_the_memory(engine: TranslationEngine) -> None:
     requested = engine.stats.sentences_requested
     assert engine.translate_documents([edited])[0]["en"].texts == ["Forum."] != machine
     assert engine.stats.sentences_requested == requested  # neither the memory nor a model was asked
+
+
+def test_a_glossary_applies_to_what_the_models_translate_and_never_rewrites_a_human_unit(
+    engine: TranslationEngine,
+) -> None:
+    """An editor's sentence is kept as written, even where it spells a term its own way;
+    the sentences left to the models still get every term in its target form."""
+    baku = Term({"az": ["Bakı"], "tr": ["Bakü"]})
+    body = "Bakıda forum açılıb. Bakı forumu iki gün davam edəcək."
+    human = {"Bakıda forum açılıb.": "Baku'da forum açıldı."}  # the editor's own spelling
+    doc = Document("az", ("tr",), [Field(body)], glossary=[baku], human={"tr": human})
+    tr = engine.translate_documents([doc])[0]["tr"]
+
+    assert tr.texts is not None
+    kept = "Baku'da forum açıldı. "
+    assert tr.texts[0].startswith(kept), tr.texts
+    assert tr.texts[0].removeprefix(kept).startswith("Bakü ")  # the machine sentence keeps its term
+    assert tr.human_units == ["Bakıda forum açılıb."] and tr.machine_sentences == 1
