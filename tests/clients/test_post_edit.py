@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from hub.agencies import service as agencies
-from hub.app import create_app
-from hub.runtime import HubRuntime
 from tests.fixtures.databases import SqliteTemplate
-from tests.fixtures.hub import LiveServer, free_port, make_settings
+from tests.fixtures.hub import served_hub
 from ulak_client import AsyncUlakClient, Conflict, PermissionDenied, UlakClient, ValidationError
 
 
@@ -23,25 +21,15 @@ def hub_with_editor(
     tmp_path: Path, sqlite_template: SqliteTemplate, installed_models_dir: Path
 ) -> Iterator[tuple[str, str, str]]:
     """(url, the owner's push key, a partner's edit key for Turkish)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        tmp_path,
-        sqlite_template.copy_to(tmp_path / "ulak.db"),
-        public_url=url,
-        models_dir=installed_models_dir,
-        worker_poll_seconds=0.05,
-        target_languages=("az", "tr"),
-    )
-    runtime = HubRuntime.from_settings(settings)
-    with runtime.write() as session:
-        agencies.create_agency(session, "azertac", name="AZERTAC")
-        owner = agencies.create_key(session, "azertac", "push,pull").plaintext
-        agencies.create_agency(session, "trt", name="TRT Haber", is_partner=True)
-        editor = agencies.create_key(session, "trt", "pull,edit", languages="tr").plaintext
-    with LiveServer(create_app(settings, runtime=runtime), port=port):  # with its embedded worker
+    database = sqlite_template.copy_to(tmp_path / "ulak.db")
+    settings = {"models_dir": installed_models_dir, "worker_poll_seconds": 0.05, "target_languages": ("az", "tr")}
+    with served_hub(tmp_path, database, **settings) as (url, runtime):  # with its embedded worker
+        with runtime.write() as session:
+            agencies.create_agency(session, "azertac", name="AZERTAC")
+            owner = agencies.create_key(session, "azertac", "push,pull").plaintext
+            agencies.create_agency(session, "trt", name="TRT Haber", is_partner=True)
+            editor = agencies.create_key(session, "trt", "pull,edit", languages="tr").plaintext
         yield url, owner, editor
-    runtime.close()
 
 
 def wait_until_translated(hub: UlakClient, story_id: str, timeout: float = 60) -> None:

@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 
 from hub.agencies import service as agencies
-from hub.app import create_app
 from hub.jobs.worker import TranslationWorker, build_engine
-from hub.runtime import HubRuntime
 from tests.fixtures.databases import SqliteTemplate
-from tests.fixtures.hub import LiveServer, free_port, make_settings
+from tests.fixtures.hub import served_hub
 from ulak_client import AsyncUlakClient, CheckpointError, FeedPage, MemoryCheckpoint, UlakClient
 
 BODY = "Bakıda beynəlxalq media forumu açılıb. Forumda 40 ölkədən jurnalistlər iştirak edir."
@@ -33,27 +31,18 @@ def flagging_hub(
     tmp_path_factory: pytest.TempPathFactory, sqlite_template: SqliteTemplate, installed_models_dir: Path
 ) -> Iterator[FlaggingHub]:
     data_dir = tmp_path_factory.mktemp("quality-hub")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        data_dir,
-        sqlite_template.copy_to(data_dir / "ulak.db"),
-        public_url=url,
-        models_dir=installed_models_dir,
-        embedded_worker=False,
-        translation_min_decoding_length=40,
-    )
-    runtime = HubRuntime.from_settings(settings)
-    with runtime.write() as session:
-        agencies.create_agency(session, "azertac", name="AZERTAC")
-        key = agencies.create_key(session, "azertac", "push,pull").plaintext
-    with LiveServer(create_app(settings, runtime=runtime), port=port), UlakClient(url, api_key=key) as client:
-        pushed = client.push_story(guid="az-1", language="az", headline="Bakıda media forumu", body_text=BODY)
-        engine = build_engine(settings)
+    database = sqlite_template.copy_to(data_dir / "ulak.db")
+    settings = {"models_dir": installed_models_dir, "embedded_worker": False, "translation_min_decoding_length": 40}
+    with served_hub(data_dir, database, **settings) as (url, runtime):
+        with runtime.write() as session:
+            agencies.create_agency(session, "azertac", name="AZERTAC")
+            key = agencies.create_key(session, "azertac", "push,pull").plaintext
+        with UlakClient(url, api_key=key) as client:
+            pushed = client.push_story(guid="az-1", language="az", headline="Bakıda media forumu", body_text=BODY)
+        engine = build_engine(runtime.settings)
         TranslationWorker(runtime, engine).run_until_idle()
         engine.close()
         yield FlaggingHub(url, key, pushed.id)
-    runtime.close()
 
 
 def test_translation_status_carries_the_flag_and_reasons(flagging_hub: FlaggingHub) -> None:

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from hub.agencies import service as agencies
-from hub.app import create_app
-from hub.runtime import HubRuntime
 from tests.fixtures.databases import SqliteTemplate
-from tests.fixtures.hub import LiveServer, free_port, make_settings
+from tests.fixtures.hub import served_hub
 from ulak_client import AsyncUlakClient, StoryTranslations, UlakClient
 
 
@@ -22,22 +20,13 @@ from ulak_client import AsyncUlakClient, StoryTranslations, UlakClient
 def translating_hub(
     tmp_path: Path, sqlite_template: SqliteTemplate, installed_models_dir: Path
 ) -> Iterator[tuple[str, str]]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = make_settings(
-        tmp_path,
-        sqlite_template.copy_to(tmp_path / "ulak.db"),
-        public_url=url,
-        models_dir=installed_models_dir,
-        worker_poll_seconds=0.05,
-    )
-    runtime = HubRuntime.from_settings(settings)
-    with runtime.write() as session:
-        agencies.create_agency(session, "azertac", name="AZERTAC")
-        key = agencies.create_key(session, "azertac", "push,pull").plaintext
-    with LiveServer(create_app(settings, runtime=runtime), port=port):  # with its embedded worker
+    database = sqlite_template.copy_to(tmp_path / "ulak.db")
+    # With its embedded worker.
+    with served_hub(tmp_path, database, models_dir=installed_models_dir, worker_poll_seconds=0.05) as (url, runtime):
+        with runtime.write() as session:
+            agencies.create_agency(session, "azertac", name="AZERTAC")
+            key = agencies.create_key(session, "azertac", "push,pull").plaintext
         yield url, key
-    runtime.close()
 
 
 def wait_until_translated(hub: UlakClient, story_id: str, timeout: float = 60) -> StoryTranslations:
