@@ -69,16 +69,6 @@ def languages(session: Session, story_id: str, version: int) -> list[str]:
     )
 
 
-def quality_of(session: Session, story_id: str, version: int) -> dict[str, tuple[str | None, list[dict] | None]]:
-    """language → (quality, reasons) of every language version of a story version."""
-    rows = session.execute(
-        select(LanguageVersion.language, LanguageVersion.quality, LanguageVersion.quality_reasons).where(
-            LanguageVersion.story_id == story_id, LanguageVersion.version == version
-        )
-    )
-    return {language: (quality, reasons) for language, quality, reasons in rows}
-
-
 def agency(session: Session, agency_id: int) -> Agency:
     found = session.get(Agency, agency_id)
     assert found is not None
