@@ -74,6 +74,30 @@ class Settings(BaseSettings):
         description="load the identification models (~1 GB of memory, ~2 s) at startup instead of on the first push",
     )
 
+    # webhooks (hub/delivery): sent by the worker processes
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="longest wait for a receiver's answer")
+    webhook_max_backoff_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="longest wait between two attempts at the same entry (backoff doubles up to it)",
+    )
+    webhook_give_up_seconds: float = Field(
+        default=3 * 24 * 3600.0, gt=0, description="pause a subscription whose receiver has failed this long"
+    )
+    webhook_allow_private: bool = Field(
+        default=False, description="allow loopback, private and link-local webhook targets (tests, closed networks)"
+    )
+
+    # rate limits (hub/ratelimit.py), per key and scope
+    rate_limits: str = Field(
+        default="pull=600/minute;push=120/minute;edit=120/minute;admin=600/minute",
+        description="SCOPE=LIMIT[,LIMIT…] separated by ';' in the `limits` notation; empty: no limits",
+    )
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="memory://, redis://HOST:PORT or database; default: database on PostgreSQL, memory on SQLite",
+    )
+
     # worker
     embedded_worker: bool = True
     worker_claim_size: int = 8

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -293,3 +294,74 @@ class TranslationEdit(Base):
     target_text: Mapped[str] = mapped_column(Text)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Subscription(Base):
+    """A partner's webhook: feed entries in ``languages`` (of ``agencies``' stories, or
+    every agency's) POSTed to ``url`` in feed order, signed with ``secret``.
+
+    ``position`` is the seq of the last feed entry delivered (or passed over as not the
+    subscriber's); the worker delivering it holds a lease, so one subscription is sent by
+    one process at a time and its order holds. ``secret`` is kept as given to the
+    subscriber (signing needs it; unlike an API key it cannot be stored as a hash) and is
+    never returned after creation."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    # Agency codes whose stories to send; None for every agency's.
+    agencies: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    secret: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
+    paused_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    paused_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Failed attempts at the entry after ``position`` and when they began: the backoff
+    # and the give-up time count from here; both reset when an entry is delivered.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None] = mapped_column(default=None)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_subscriptions_status_next_attempt", Subscription.status, Subscription.next_attempt_at)
+
+
+class WebhookDelivery(Base):
+    """One attempt to deliver one feed entry to one subscription: the delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)  # the feed entry
+    message_id: Mapped[str] = mapped_column(String(64))  # webhook-id, the same on every retry
+    attempt: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | failed
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_webhook_deliveries_subscription_id", WebhookDelivery.subscription_id, WebhookDelivery.id)
+
+
+class RateLimitCounter(Base):
+    """A fixed-window request counter of the ``limits`` library, when API processes share
+    them through the database (hub/ratelimit.py): ``key`` names key, scope and window."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float)  # Unix time; the window's end
+
+
+Index("ix_rate_limit_counters_expires_at", RateLimitCounter.expires_at)
