@@ -23,6 +23,7 @@ from hub.limits import BodyLimitMiddleware, BodyTimeoutMiddleware, NulCharacterM
 from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
 from hub.objects import router as objects_router
+from hub.ratelimit import RateLimiter, RateLimitHeadersMiddleware
 from hub.runtime import HubRuntime
 from hub.stories.routes import router as stories_router
 from hub.sweep import sweep_at_start
@@ -34,6 +35,10 @@ translates them offline into az, tr, ru, uz and en, partners pull a cursor feed.
 
 Authenticate with `Authorization: Bearer <key>` (`ulak keys create CODE --scopes push,pull`).
 Errors are always JSON: `{"error": "<code>", "detail": "<message>"}`.
+
+Requests are rate limited per key and scope (`ULAK_RATE_LIMITS`): every counted response
+carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds), and a
+spent budget answers 429 `rate_limited` with `Retry-After`.
 """
 
 
@@ -71,10 +76,12 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     )
     app.state.runtime = runtime
     app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter.from_settings(settings, runtime.engine)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
     app.add_middleware(BodyTimeoutMiddleware, timeout=settings.body_timeout_seconds)
     app.add_middleware(NulCharacterMiddleware)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.include_router(health_router)
     app.include_router(objects_router)
     app.include_router(stories_router)

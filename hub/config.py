@@ -126,6 +126,23 @@ class Settings(BaseSettings):
             pairs[source.strip(), target.strip()] = prefer.strip()
         return pairs
 
+    @field_validator("rate_limits")
+    @classmethod
+    def _readable_limits(cls, value: str) -> str:
+        from hub.ratelimit import parse_limits  # imports hub.models; not needed to build Settings otherwise
+
+        parse_limits(value)
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        # The storages of the ``limits`` library whose client the hub installs (redis).
+        schemes = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+        if value is not None and value != "database" and value.partition("://")[0] not in schemes:
+            raise ValueError(f"{value!r}: use database, memory:// or a Redis URI ({', '.join(schemes[1:])}://…)")
+        return value
+
     @field_validator("target_languages")
     @classmethod
     def _known_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.auth.service import Principal, authenticate
+from hub.errors import RateLimited
+from hub.ratelimit import STATE_KEY, RateLimiter
 from hub.runtime import HubRuntime
 
 _bearer = HTTPBearer(auto_error=False, description="An Ulak API key: `ulak keys create CODE --scopes push,pull`")
@@ -28,9 +30,38 @@ def get_principal(
         return authenticate(session, credentials.credentials if credentials else None)
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
-    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+def count_request(request: Request, principal: Principal, scope: str) -> None:
+    """Count the request against the key's limit for ``scope`` (hub/ratelimit.py); 429
+    when it is spent. The decision stays in the request state for the response headers."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    decision = limiter.hit(principal.key_id, scope) if limiter is not None else None
+    if decision is None:
+        return
+    request.state._state[STATE_KEY] = decision
+    if not decision.allowed:
+        raise RateLimited(
+            f"this key has used its {scope} limit of {decision.window}; retry in {max(1, decision.reset_seconds)} s"
+        )
+
+
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """The caller, who must hold ``scope`` (or admin); the request counts against that
+    scope's rate limit."""
+
+    def dependency(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.require(scope)
+        count_request(request, principal, scope)
+        return principal
+
+    return dependency
+
+
+def counted_as(scope: str) -> Callable[..., Principal]:
+    """The caller, whatever its scopes (the service decides what it may do); the request
+    counts against ``scope``'s rate limit. For routes several scopes may use."""
+
+    def dependency(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        count_request(request, principal, scope)
         return principal
 
     return dependency

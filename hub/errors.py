@@ -10,6 +10,7 @@
     ├── Conflict                   409 conflict
     ├── PayloadTooLarge            413 payload_too_large
     ├── UnsupportedMediaType       415 unsupported_media_type (e.g. a multipart upload)
+    ├── RateLimited                429 rate_limited (the key's limit for the scope; Retry-After)
     └── Unavailable                503 unavailable
         ├── StorageUnavailable     503 storage_unavailable
         └── DatabaseUnavailable    503 database_unavailable
@@ -106,6 +107,14 @@ class PayloadTooLarge(HubError):
 class UnsupportedMediaType(HubError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class RateLimited(HubError):
+    """The key has used its scope's budget for this window. ``Retry-After`` and the
+    ``RateLimit-*`` headers are added by hub.ratelimit.RateLimitHeadersMiddleware."""
+
+    status_code = 429
+    code = "rate_limited"
 
 
 class Unavailable(HubError):

@@ -34,10 +34,27 @@ _MEANINGS = {
     413: "the request body exceeds the limit",
     415: "unsupported media type",
     422: "invalid input; `fields` names every invalid field",
+    429: "the key has used its rate limit for this scope (ULAK_RATE_LIMITS); retry after `Retry-After` seconds",
     503: "the database or the object store is unreachable; retry after `Retry-After` seconds",
 }
 
 
+_RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "seconds until the window ends", "schema": {"type": "integer"}},
+    "RateLimit-Limit": {"description": "requests allowed in the window", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "requests left in the window", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "seconds until the window ends", "schema": {"type": "integer"}},
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` for a route that can answer with these error statuses."""
-    return {status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses}
+    """``responses=`` for a route that can answer with these error statuses. A route that
+    takes a key (401) is rate limited too, so 429 comes with it."""
+    if 401 in statuses and 429 not in statuses:
+        statuses = (*statuses, 429)
+    responses: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": _MEANINGS[status]} for status in statuses
+    }
+    if 429 in responses:
+        responses[429]["headers"] = _RATE_LIMIT_HEADERS
+    return responses

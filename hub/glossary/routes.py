@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
-from hub.deps import RuntimeDep, get_principal
+from hub.deps import RuntimeDep, count_request, counted_as, get_principal
 from hub.glossary import service
 from hub.glossary.schemas import GlossaryAdded, GlossaryRead, TermList, TermRead
 from hub.openapi import error_responses
 
 router = APIRouter(prefix="/v1/glossary", tags=["glossary"])
 
-Caller = Annotated[Principal, Depends(get_principal)]
+# Reading the glossary counts as pulling; writing as pushing, or as admin for admin keys.
+Caller = Annotated[Principal, Depends(counted_as("pull"))]
 # Term ids are 64-bit row ids; anything outside is refused before it reaches the database.
 TermId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the term's id")]
 
 
-def _writer(caller: Caller) -> Principal:
+def _writer(request: Request, caller: Annotated[Principal, Depends(get_principal)]) -> Principal:
     # A dependency, so a key that may not write gets 403 before its body is looked at.
     service.require_writer(caller)
+    count_request(request, caller, "admin" if caller.is_admin else "push")
     return caller
 
 

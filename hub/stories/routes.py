@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
-from hub.deps import PullCaller, PushCaller, RuntimeDep, get_principal
+from hub.deps import PullCaller, PushCaller, RuntimeDep, counted_as
 from hub.openapi import error_responses
 from hub.stories import edits, service
 from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, TranslationEditRequest, VersionList
@@ -107,7 +107,7 @@ def withhold_story(runtime: RuntimeDep, caller: PushCaller, story_id: str) -> St
 def edit_translation(
     runtime: RuntimeDep,
     # Any key: who may edit depends on the story (its owner) and the language (an edit key's).
-    caller: Annotated[Principal, Depends(get_principal)],
+    caller: Annotated[Principal, Depends(counted_as("edit"))],
     story_id: str,
     lang: str,
     edit: Annotated[TranslationEditRequest, Body()],
