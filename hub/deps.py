@@ -6,14 +6,17 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from hub.auth.service import Principal, authenticate
-from hub.errors import RateLimited
+from hub.errors import RateLimited, Unauthorized
 from hub.ratelimit import STATE_KEY, RateLimiter
 from hub.runtime import HubRuntime
 
 _bearer = HTTPBearer(auto_error=False, description="An Ulak API key: `ulak keys create CODE --scopes push,pull`")
+# Feed readers speak HTTP Basic, not Bearer: the Atom feed also takes the key as the password.
+_basic = HTTPBasic(auto_error=False, realm="Ulak", description="Atom feed only: any user name, the API key as password")
+FEED_READER_CHALLENGE = 'Basic realm="Ulak", Bearer'
 
 
 def get_runtime(request: Request) -> HubRuntime:
@@ -69,3 +72,26 @@ def counted_as(scope: str) -> Callable[..., Principal]:
 
 PushCaller = Annotated[Principal, Depends(require_scope("push"))]
 PullCaller = Annotated[Principal, Depends(require_scope("pull"))]
+
+
+def get_feed_reader(
+    request: Request,
+    runtime: RuntimeDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+) -> Principal:
+    """A pull key sent as a Bearer token or as the password of HTTP Basic. A 401 asks for
+    Basic as well, so a feed reader prompts for it."""
+    token = bearer.credentials if bearer else basic.password if basic else None
+    try:
+        with runtime.read() as session:
+            principal = authenticate(session, token)
+    except Unauthorized as exc:
+        detail = exc.detail if token else "missing API key: send it as a Bearer token or as the HTTP Basic password"
+        raise Unauthorized(detail, headers={"WWW-Authenticate": FEED_READER_CHALLENGE}) from None
+    principal.require("pull")
+    count_request(request, principal, "pull")
+    return principal
+
+
+FeedReader = Annotated[Principal, Depends(get_feed_reader)]

@@ -58,10 +58,11 @@ class HubError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.extra = extra
+        self.extra = extra  # more fields of the JSON body
+        self.headers = headers or {}  # response headers, over the status's own
 
 
 class BadRequest(HubError):
@@ -148,7 +149,9 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(_: Request, exc: HubError) -> JSONResponse:
-        return error_response(exc.status_code, exc.code, exc.detail, **exc.extra)
+        response = error_response(exc.status_code, exc.code, exc.detail, **exc.extra)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -202,3 +202,53 @@ def languages_of(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[st
         if (story_id, version) in found:
             found[(story_id, version)].append(language)
     return found
+
+
+@dataclass(frozen=True)
+class LatestRow:
+    story_id: str
+    language: str
+    pub_status: str
+    agency_id: int
+    source_lang: str
+    document: dict[str, Any]
+
+
+def latest_per_story(
+    session: Session, *, reader_agency_id: int, language: str, limit: int, agency_id: int | None
+) -> list[LatestRow]:
+    """The newest feed entry of each of the ``limit`` stories most recently in the feed,
+    newest first, as ``reader_agency_id`` may see them (the visibility rules of
+    ``page``). A story's newest entry is its current state: its latest version, or the
+    kill or withhold that followed. Reads a bounded window of the newest entries (a
+    story updated many times takes several of its slots)."""
+    query = (
+        select(FeedEntry, LanguageVersion.document, Story.source_lang)
+        .join(
+            LanguageVersion,
+            and_(
+                LanguageVersion.story_id == FeedEntry.story_id,
+                LanguageVersion.version == FeedEntry.version,
+                LanguageVersion.language == FeedEntry.language,
+            ),
+        )
+        .join(Story, Story.id == FeedEntry.story_id)
+        .where(
+            FeedEntry.language == language,
+            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
+            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
+        )
+        .order_by(FeedEntry.seq.desc())
+        .limit(limit * 4)
+    )
+    if agency_id is not None:
+        query = query.where(FeedEntry.agency_id == agency_id)
+    newest: dict[str, LatestRow] = {}
+    for entry, document, source_lang in session.execute(query):
+        if entry.story_id not in newest:
+            newest[entry.story_id] = LatestRow(
+                entry.story_id, entry.language, entry.pub_status, entry.agency_id, source_lang, document
+            )
+            if len(newest) == limit:
+                break
+    return list(newest.values())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from hub.deps import PullCaller, RuntimeDep
-from hub.feed import service
+from hub.deps import FeedReader, PullCaller, RuntimeDep
+from hub.feed import atom, service
 from hub.openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["feed"])
@@ -32,3 +32,38 @@ def feed(
     for a machine translation the automatic checks flagged, `ok` otherwise (originals,
     post-edits, translations that passed)."""
     return service.read_feed(runtime, caller, language=lang, after=after, limit=limit, agency=agency, quality=quality)
+
+
+@router.get(
+    "/feed.atom",
+    summary="Atom 1.0 feed of one language",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/atom+xml": {}}, "description": "an Atom 1.0 feed document"},
+        304: {"description": "unchanged since the `ETag` sent in `If-None-Match`"},
+        **error_responses(401, 403, 404, 422, 503),
+    },
+)
+def feed_atom(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: FeedReader,
+    lang: Annotated[str, Query(description="language of the entries: az, tr, ru, uz, en…")],
+    agency: Annotated[str | None, Query(description="only this agency's stories")] = None,
+    limit: Annotated[int, Query(ge=1, le=atom.MAX_ENTRIES, description="stories in the feed")] = 50,
+) -> Response:
+    """The latest stories in `lang` as Atom 1.0, newest first, for feed readers and CMSs
+    that ingest Atom: one entry per story (its current state; the entry id is the story's
+    stable uri, so a correction updates the item), title = headline, summary, sanitised
+    HTML content, author = agency, `updated` = versionCreated, links to the story (JSON)
+    and its media (enclosures), a category per subject and one saying whether the text is
+    the original, a machine translation or an edited one. Killed and withheld stories
+    stay as notices ("KILLED: …", no content). Authenticate with `Authorization: Bearer
+    <key>` or HTTP Basic with the key as the password (any user name). Send the `ETag`
+    back in `If-None-Match` to get 304 when nothing changed."""
+    feed = atom.atom_feed(runtime, caller, language=lang, agency=agency, limit=limit)
+    headers = {"ETag": feed.etag, "Cache-Control": "private, no-cache"}
+    sent = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if feed.etag in sent:
+        return Response(status_code=304, headers=headers)
+    return Response(feed.body, media_type="application/atom+xml; charset=utf-8", headers=headers)
