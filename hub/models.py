@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -365,3 +366,31 @@ class RateLimitCounter(Base):
 
 
 Index("ix_rate_limit_counters_expires_at", RateLimitCounter.expires_at)
+
+
+class MemoryEntry(Base):
+    """The translation memory shared by every worker when the hub runs on PostgreSQL
+    (hub/jobs/memory.py): one model output per source sentence and scope. ``key`` is the
+    engine's key (sha256 of scope and sentence, as in the embedded file); ``digest`` the
+    package content it came from; ``folded`` the source as glossary terms are matched
+    (``translation.glossary.fold``), so a term's entries are found with an index-free
+    LIKE before the exact whole-word test."""
+
+    __tablename__ = "translation_memory"
+
+    key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    folded: Mapped[str] = mapped_column(Text)
+    translation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemoryCounter(Base):
+    """Counters of the shared memory, by name: ``hits`` (sentences served, by all workers)
+    and ``glossary_position`` (the newest glossary change whose terms were forgotten)."""
+
+    __tablename__ = "translation_memory_counters"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

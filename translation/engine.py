@@ -38,7 +38,7 @@ from translation.inference import (
     token_batches,
 )
 from translation.markup import segment_html
-from translation.memory import TranslationMemory
+from translation.memory import SentenceMemory, TranslationMemory
 from translation.packages import PackageInfo, installed_packages, scan_signature
 from translation.protection import ProtectedSentences, protect_terms
 from translation.routing import Hop, ModelRef, Preference, Route, Router
@@ -125,7 +125,9 @@ class TranslationEngine:
     ``threads`` is the number of CPU workers (0: one per available CPU); each decodes one
     batch at a time on one thread. ``max_batch_tokens`` caps a batch's padded source tokens.
     ``prefer`` / ``prefer_pairs``: which kind of package serves a pair both kinds serve
-    directly (see ``translation.routing``).
+    directly (see ``translation.routing``). The translation memory is ``memory`` (any
+    ``SentenceMemory``, e.g. the hub's database) or else a SQLite file at ``memory_path``;
+    the engine closes it.
     """
 
     def __init__(
@@ -133,6 +135,7 @@ class TranslationEngine:
         packages_dir: Path,
         *,
         memory_path: Path | None = None,
+        memory: SentenceMemory | None = None,
         beam_size: int = 4,
         threads: int = 0,
         compute_type: str = "int8",
@@ -156,7 +159,10 @@ class TranslationEngine:
             compute_type=compute_type,
         )
         self.pool = ModelPool(threads=threads, compute_type=compute_type, max_loaded=max_loaded_models)
-        self.memory = TranslationMemory(memory_path) if memory_path is not None else None
+        # A memory given (the hub's database) wins over a file path.
+        self.memory: SentenceMemory | None = memory
+        if memory is None and memory_path is not None:
+            self.memory = TranslationMemory(memory_path)
         self.stats = EngineStats()
         self.refresh()
 
@@ -286,7 +292,7 @@ class TranslationEngine:
                     done[hop] = exc
             for hop, fresh in self._decode({hop: pending[hop] for hop in models}, models).items():
                 if self.memory is not None:
-                    self.memory.store(self._memory_scope(hop), fresh)
+                    self.memory.store(self._memory_scope(hop), fresh, digest=hop.package.digest)
                 done[hop] |= fresh  # type: ignore[operator]
         return done
 

@@ -1,5 +1,10 @@
 """The translation memory: a sentence-level cache of model outputs, shared by worker processes.
 
+``SentenceMemory`` is what the engine needs of one; ``TranslationMemory`` here is the
+embedded one, a SQLite file shared by the workers of one host. A hub on PostgreSQL keeps
+the memory in its database instead (hub/jobs/memory.py), so every worker on every machine
+shares it.
+
 A hit needs the same package content (its digest, not only code and version), the same direction and decoding settings and the
 same source sentence, so a cached line is exactly what the model would produce again. It is
 one SQLite file in WAL mode: readers never block the one writer, and several worker
@@ -19,7 +24,9 @@ import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from translation.glossary import phrase_test
 
@@ -28,6 +35,12 @@ CREATE TABLE IF NOT EXISTS sentence_memory (
     key BLOB PRIMARY KEY,
     translation TEXT NOT NULL,
     source TEXT
+) WITHOUT ROWID
+"""
+_META = """
+CREATE TABLE IF NOT EXISTS memory_meta (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 ) WITHOUT ROWID
 """
 # SQLite's default limit on bound parameters is 999 on old builds; stay below it.
@@ -43,8 +56,40 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class MemoryFigures:
+    entries: int  # sentences held
+    hits: int  # sentences served from it, by every process using it, since it was created
+
+
+class SentenceMemory(Protocol):
+    """A cache of model outputs: ``lookup``/``store`` translations of sentences within a
+    scope (one package's content, direction and decoding settings; ``digest`` names the
+    package content alone, so a store can drop a removed package's lines)."""
+
+    def lookup(self, scope: str, sentences: Sequence[str]) -> dict[str, str]: ...
+
+    def store(self, scope: str, translations: Mapping[str, str], *, digest: str = "") -> None: ...
+
+    def forget_containing(self, forms: Iterable[str]) -> int:
+        """Delete the entries whose source holds one of ``forms`` (``translation.glossary.phrase_test``)."""
+        ...
+
+    def glossary_position(self) -> int:
+        """The newest glossary change whose terms were forgotten (0: none)."""
+        ...
+
+    def record_glossary_position(self, position: int) -> None: ...
+
+    def figures(self) -> MemoryFigures: ...
+
+    def __len__(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class TranslationMemory:
-    """``lookup``/``store`` translations of sentences within a scope (package, direction, settings)."""
+    """The memory in one SQLite file (see the module docstring)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +100,7 @@ class TranslationMemory:
         # NORMAL is durable enough for a cache: a crash may lose the last lines, never corrupt.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_META)
         self._add_source_column()
 
     def _add_source_column(self) -> None:
@@ -83,9 +129,40 @@ class TranslationMemory:
                 rows = self._db.execute(f"SELECT key, translation FROM sentence_memory WHERE key IN ({marks})", chunk)
                 for key, translation in rows:
                     found[keyed[key]] = translation
+            if found:
+                self._add_to("hits", len(found))
         return found
 
-    def store(self, scope: str, translations: Mapping[str, str]) -> None:
+    def _add_to(self, name: str, amount: int) -> None:
+        self._db.execute(
+            "INSERT INTO memory_meta (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, amount),
+        )
+
+    def _meta(self, name: str) -> int:
+        row = self._db.execute("SELECT value FROM memory_meta WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def glossary_position(self) -> int:
+        with self._lock:
+            return self._meta("glossary_position")
+
+    def record_glossary_position(self, position: int) -> None:
+        with self._lock:
+            # Only forward: another process may have recorded a newer change meanwhile.
+            self._db.execute(
+                "INSERT INTO memory_meta (name, value) VALUES ('glossary_position', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                (position,),
+            )
+
+    def figures(self) -> MemoryFigures:
+        with self._lock:
+            entries = self._db.execute("SELECT count(*) FROM sentence_memory").fetchone()[0]
+            return MemoryFigures(entries=int(entries), hits=self._meta("hits"))
+
+    def store(self, scope: str, translations: Mapping[str, str], *, digest: str = "") -> None:
         if not translations:
             return
         rows = [(_key(scope, source), target, source) for source, target in translations.items()]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from hub.auth.service import Principal
 from hub.deps import PullCaller, RuntimeDep, require_scope
 from hub.jobs import repository as jobs
+from hub.jobs.memory import memory_figures
 from hub.openapi import error_responses
 from hub.stories import edit_repository as edits
 from hub.stories import repository as stories
@@ -87,9 +88,18 @@ class TranslationList(BaseModel):
     translations: list[TranslationStatus]
 
 
+class MemoryStats(BaseModel):
+    store: Literal["database", "file", "off"] = Field(
+        description="`database`: the hub's PostgreSQL, shared by every worker; `file`: the embedded SQLite file"
+    )
+    entries: int | None = Field(description="sentences held")
+    hits: int | None = Field(description="sentences served from the memory by all workers, since it was created")
+
+
 class QueueStats(BaseModel):
     counts: dict[str, int]
     oldestPendingAt: datetime | None
+    memory: MemoryStats
 
 
 @router.get(
@@ -147,8 +157,15 @@ def translations(runtime: RuntimeDep, caller: PullCaller, story_id: str) -> Tran
     responses=error_responses(401, 403, 503),
 )
 def queue(runtime: RuntimeDep, caller: Annotated[Principal, Depends(require_scope("admin"))]) -> QueueStats:
+    """Jobs per status, the oldest pending one, and the translation memory's size and
+    hits (counted in the database, across every worker, on PostgreSQL)."""
     with runtime.read() as session:
-        return QueueStats(counts=jobs.counts(session), oldestPendingAt=jobs.oldest_pending(session))
+        counts, oldest = jobs.counts(session), jobs.oldest_pending(session)
+    store, figures = memory_figures(runtime.settings, runtime.engine)
+    memory = MemoryStats(
+        store=store, entries=figures.entries if figures else None, hits=figures.hits if figures else None
+    )
+    return QueueStats(counts=counts, oldestPendingAt=oldest, memory=memory)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -41,6 +41,7 @@ from hub.jobs.documents import (
     translations_href,
 )
 from hub.jobs.heartbeat import LeaseHeartbeat
+from hub.jobs.memory import build_memory
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
@@ -61,7 +62,7 @@ MAX_BACKOFF_SECONDS = 300.0
 def build_engine(settings: Settings) -> TranslationEngine:
     return TranslationEngine(
         settings.resolved_models_dir,
-        memory_path=settings.translation_memory_path if settings.translation_memory else None,
+        memory=build_memory(settings),
         beam_size=settings.translation_beam_size,
         threads=settings.translation_threads,
         compute_type=settings.translation_compute_type,
@@ -107,9 +108,12 @@ class TranslationWorker:
         self.max_attempts = settings.worker_max_attempts
         self.max_chars = settings.translation_max_chars
         # The id of the last glossary change this worker applied to its memory. It starts
-        # at 0: changes made while no worker ran (or before this one) are applied once at
-        # start, as the memory file may hold sentences they made stale.
-        self.glossary_change_seen = 0
+        # where the memory says its last forgetting got to: changes made since (while no
+        # worker ran, or before this one started) are applied at start. Each worker then
+        # applies every later change itself, even one another worker applied: a sentence
+        # it translated before it heard of a change is forgotten by its own next poll.
+        memory = engine.memory
+        self.glossary_change_seen = memory.glossary_position() if memory is not None else 0
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -176,6 +180,8 @@ class TranslationWorker:
         terms = [term for _, forms in changes for term in terms_of_change(forms)]
         forgotten = self.engine.forget_terms(terms)
         self.glossary_change_seen = changes[-1][0]
+        if self.engine.memory is not None:
+            self.engine.memory.record_glossary_position(self.glossary_change_seen)
         log.info("glossary changed (%d term(s)): forgot %d memory entries", len(terms), forgotten)
         return forgotten
 

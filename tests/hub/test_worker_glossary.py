@@ -6,10 +6,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from hub.glossary.service import applicable_terms
 from hub.jobs.worker import TranslationWorker
+from hub.models import MemoryEntry
 from tests.fixtures.hub import HubHarness, story
 from translation.glossary import Term
 
@@ -39,6 +40,10 @@ def add_terms(hub: HubHarness, key: str, *forms: dict) -> list[int]:
 
 
 def remembered_sources(hub: HubHarness) -> set[str]:
+    """The sources in the workers' memory: the hub's database on PostgreSQL, the file on SQLite."""
+    if hub.runtime.engine.dialect.name == "postgresql":
+        with hub.runtime.read() as session:
+            return set(session.scalars(select(MemoryEntry.source)))
     with sqlite3.connect(hub.runtime.settings.translation_memory_path) as db:
         return {row[0] for row in db.execute("SELECT source FROM sentence_memory")}
 

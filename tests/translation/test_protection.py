@@ -157,7 +157,7 @@ def test_the_memory_only_ever_sees_fragments(
         monkeypatch.setattr(
             first.memory,
             "store",
-            lambda scope, rows: (stored.setdefault(scope, {}).update(rows), real_store(scope, rows)),
+            lambda scope, rows, **kw: (stored.setdefault(scope, {}).update(rows), real_store(scope, rows, **kw)),
         )
         [original] = first.translate_documents([doc])
 
