@@ -51,6 +51,10 @@ class Settings(BaseSettings):
 
     # translation engine
     models_dir: Path | None = Field(default=None, description="installed packages; default <data_dir>/models")
+    models_in_store: bool | None = Field(
+        default=None,
+        description="keep installed packages in the object store for every worker (default: with the s3 backend)",
+    )
     argos_index_url: str = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
     translation_beam_size: int = 4
     translation_threads: int = 0
@@ -167,6 +171,12 @@ class Settings(BaseSettings):
     @property
     def resolved_storage_dir(self) -> Path:
         return self.storage_dir or self.data_dir / "objects"
+
+    @property
+    def resolved_models_in_store(self) -> bool:
+        """With S3 the store is what machines share; the local store is on the one machine
+        that also holds the models, where a second copy would only take disk space."""
+        return self.models_in_store if self.models_in_store is not None else self.storage_backend == "s3"
 
     @property
     def resolved_models_dir(self) -> Path:

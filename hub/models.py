@@ -394,3 +394,22 @@ class MemoryCounter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class StoredPackage(Base):
+    """A translation package kept in the object store, so any worker can install it
+    (hub/packages): its archive under ``object_key`` (content-addressed by the archive's
+    sha256), the package's own digest (what the engine and ``infoSources`` know it by)
+    and its metadata, to plan which packages a blocked pair needs before fetching any."""
+
+    __tablename__ = "model_packages"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    package_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    object_key: Mapped[str] = mapped_column(String(400))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the archive's bytes
+    stored_by: Mapped[str] = mapped_column(String(200))  # the host that stored it
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -66,6 +66,13 @@ def media_key(sha256: str) -> str:
     return f"media/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+def package_key(sha256: str) -> str:
+    """``models/sha256/<sha256>.argosmodel``: a translation package archive, by its bytes' digest."""
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a lowercase hex sha256 digest: {sha256!r}")
+    return f"models/sha256/{sha256}.argosmodel"
+
+
 def story_key(agency: str, story_id: str, version: int | str, lang: str, *, revision: str | None = None) -> str:
     """``stories/<agency>/<story>/<version>/<lang>.json``; every part must be one safe segment.
 

@@ -170,6 +170,12 @@ def _info_from_metadata(metadata: object, path: Path, name: str) -> PackageInfo:
     )
 
 
+def info_from_metadata(metadata: object, name: str, *, digest: str = "") -> PackageInfo:
+    """The package a ``metadata.json`` describes, for planning before it is installed (a
+    package kept elsewhere, e.g. in the hub's object store); ``path`` is ``name``."""
+    return replace(_info_from_metadata(metadata, Path(name), name), digest=digest)
+
+
 def read_package(path: Path) -> PackageInfo:
     """Validate an unpacked package directory and describe it; raise InvalidPackage saying why."""
     try:

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from hub.commands.settings import load_settings
+from hub.commands.stored_models import print_where, publish_command, store_installed, stored_digests
 from hub.config import Settings
 from hub.jobs.coverage import MULTILINGUAL_CHECKPOINT, blocked_hint
 from translation.convert import INSTALL_HINT, convert_checkpoint
@@ -77,9 +78,13 @@ def _load_index(settings: Settings, *, refresh: bool = False) -> list[IndexEntry
         raise IndexUnavailable(f"the package index is unreachable ({exc}); {_OFFLINE_HINT}") from None
 
 
-def _print_installed(info: PackageInfo, verb: str) -> None:
+def _print_installed(info: PackageInfo, verb: str, *, store: bool = True) -> None:
+    """Say what changed; an installed package is also kept in the object store when the
+    hub keeps models there (ULAK_MODELS_IN_STORE), for the workers of other machines."""
     languages = f" (languages: {', '.join(info.languages)})" if info.languages else ""
     typer.echo(f"{verb} {info.code} {info.version}: {info.from_code} → {info.to_code}{languages}")
+    if store:
+        store_installed(load_settings(), [info])
 
 
 @app.command("available")
@@ -172,12 +177,20 @@ def list_installed(json_output: JsonOption = False) -> None:
     if (hint := blocked_hint(settings)) is not None:
         typer.echo(hint, err=True)
     if json_output:
-        typer.echo(json.dumps([p.to_dict() for p in packages], ensure_ascii=False, indent=2))
+        stored = stored_digests(settings)
+        rows = [p.to_dict() | ({"stored": p.digest in stored} if stored is not None else {}) for p in packages]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("code", "version", "from", "to", "languages", "digest")
-    for p in packages:
-        table.add_row(p.code, p.version, p.from_code, p.to_code, ", ".join(p.languages), p.short_digest)
-    Console().print(table)
+    print_where(settings, packages)
+
+
+@app.command("publish")
+def publish(
+    codes: Annotated[list[str] | None, typer.Argument(help="package codes (default: every installed package)")] = None,
+) -> None:
+    """Store installed packages in the object store, so workers on other machines fetch
+    them (install, import and convert do it themselves when ULAK_MODELS_IN_STORE is on)."""
+    publish_command(load_settings(), codes or [])
 
 
 @app.command("remove")
@@ -185,7 +198,7 @@ def remove(code: Annotated[str, typer.Argument(help="package code, e.g. translat
     """Remove an installed package (every version of it)."""
     with _errors():
         info = remove_package(load_settings().resolved_models_dir, code)
-    _print_installed(info, "removed")
+    _print_installed(info, "removed", store=False)
 
 
 def _parse_languages(value: str) -> tuple[tuple[str, ...], dict[str, str]]:

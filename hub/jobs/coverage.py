@@ -41,7 +41,7 @@ def blocked_hint(settings: Settings) -> str | None:
     for pair in blocked:
         sources.setdefault(pair.target_lang, []).append(pair.source_lang)
     missing = sorted({code for pair in blocked for code in pair.missing}, key=_by_language(settings.target_languages))
-    lines = ["Translation is blocked: no installed package reaches"]
+    lines = ["Translation is blocked: no package installed on this machine reaches"]
     lines += [
         f"  {target} ({LANGUAGE_NAMES.get(target, target)}) from {', '.join(froms)}"
         for target, froms in sources.items()
@@ -54,6 +54,11 @@ def blocked_hint(settings: Settings) -> str | None:
         "(a language the package index lacks, such as Uzbek, needs a multilingual model instead:",
         f"  ulak models convert {MULTILINGUAL_CHECKPOINT} --languages {','.join(settings.target_languages)})",
     ]
+    if settings.resolved_models_in_store:
+        lines.append(
+            "Packages another machine stored in the object store are fetched when a job needs them:"
+            " nothing to do if one did."
+        )
     return "\n".join(lines)
 
 

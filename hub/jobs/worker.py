@@ -44,6 +44,7 @@ from hub.jobs.heartbeat import LeaseHeartbeat
 from hub.jobs.memory import build_memory
 from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
+from hub.packages.service import StoreSync
 from hub.runtime import HubRuntime
 from hub.stories import edit_repository as edits
 from hub.stories import repository as stories
@@ -114,12 +115,18 @@ class TranslationWorker:
         # it translated before it heard of a change is forgotten by its own next poll.
         memory = engine.memory
         self.glossary_change_seen = memory.glossary_position() if memory is not None else 0
+        # Packages through the object store (hub/packages): None when they stay on this machine.
+        self.store_sync = (
+            StoreSync(runtime, settings.resolved_models_dir) if settings.resolved_models_in_store else None
+        )
 
     # -- the loop ----------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the batch in hand is always finished first."""
         log.info("worker %s started", self.owner)
+        if self.store_sync is not None:
+            self.store_sync.publish_installed()
         while not stop.is_set():
             try:
                 busy = self.run_once()
@@ -157,6 +164,9 @@ class TranslationWorker:
             pairs = jobs.blocked_pairs(session)
         if not pairs:
             return
+        if self.store_sync is not None:
+            # A package another machine stored may serve them: fetched before planning.
+            self.store_sync.fetch_for(pairs)
         # A few stat calls, not a full rescan: an install renames a package directory in,
         # which the scan signature sees. Planning runs every time all the same, since a
         # job may have been blocked by another worker that lacked a package this one has.

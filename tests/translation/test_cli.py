@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sentencepiece as spm
 import typer
 from typer.testing import CliRunner
 
 from hub.commands import models, translate
+from translation.packages import installed_packages
 
 
 def _cli() -> typer.Typer:
@@ -198,13 +200,21 @@ def test_translate_uses_the_workers_decoding_lengths(
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)["en"]
 
-    # The synthetic model stops after a few tokens unless made to go on: at least 30
-    # tokens, then either cut at 30 or left to run.
+    # Counted in the model's own pieces (the synthetic vocabulary re-encodes its output
+    # piece for piece). The synthetic model stops after a few tokens unless made to go
+    # on: at least 20, then cut at exactly 20 or left to run to its end of sentence. (With
+    # beam search the cut output need not be the start of the uncut one.)
+    pieces = spm.SentencePieceProcessor(
+        model_file=str(installed_packages(tmp_path / "data" / "models")[0].sentencepiece_path)
+    )
+
+    def length(text: str) -> int:
+        return len(pieces.encode(text))
+
     free = translated(min_length=1, max_length=256)
-    cut = translated(min_length=30, max_length=30)
-    uncut = translated(min_length=30, max_length=256)
-    assert len(free) < len(cut) < len(uncut)
-    assert uncut.startswith(cut)
+    cut = translated(min_length=20, max_length=20)
+    uncut = translated(min_length=20, max_length=256)
+    assert length(free) < 20 == length(cut) < length(uncut)
     # --no-memory still keeps the command away from the memory the worker shares.
     assert not (tmp_path / "data" / "translation-memory.sqlite3").exists()
     remembered = cli("translate", "--source", "tr", "--target", "en", "-", input=text)
