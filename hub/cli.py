@@ -119,6 +119,28 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
     EmbeddedWorker(runtime, concurrency=concurrency).run_forever()
 
 
+@app.command("worker-health")
+def worker_health(
+    max_age: Annotated[
+        float, typer.Option(min=1, help="seconds since a worker loop last reported; longer than a batch takes")
+    ] = 600.0,
+) -> None:
+    """Exit 0 when a worker on this data dir polled within --max-age seconds, else 1: a
+    container healthcheck for `ulak worker` (each loop touches <data dir>/worker.alive)."""
+    import time
+
+    from hub.jobs.worker import alive_path
+
+    path = alive_path(load_settings())
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        raise _fail(f"no worker has run on this data dir ({path} is missing)") from None
+    if age > max_age:
+        raise _fail(f"the last worker loop reported {age:.0f} s ago (more than {max_age:.0f} s)")
+    out.print(f"worker alive: last loop {age:.0f} s ago", highlight=False)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
     """Create or migrate the database schema."""

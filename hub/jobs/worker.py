@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from hub.config import Settings
 from hub.feed import repository as feed_repo
@@ -58,6 +59,20 @@ from translation.quality import Identify, QualityReport, check_translation
 
 log = logging.getLogger("ulak.worker")
 MAX_BACKOFF_SECONDS = 300.0
+
+
+def alive_path(settings: Settings) -> Path:
+    """Touched by every worker loop before each poll: ``ulak worker-health`` reads its age."""
+    return settings.data_dir / "worker.alive"
+
+
+def report_alive(settings: Settings) -> None:
+    try:
+        path = alive_path(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:  # a read-only data dir must not stop translation
+        log.debug("could not touch %s", alive_path(settings), exc_info=True)
 
 
 def build_engine(settings: Settings) -> TranslationEngine:
@@ -128,6 +143,7 @@ class TranslationWorker:
         if self.store_sync is not None:
             self.store_sync.publish_installed()
         while not stop.is_set():
+            report_alive(self.runtime.settings)
             try:
                 busy = self.run_once()
             except Exception:  # the database or store is down: keep the worker alive

@@ -183,3 +183,19 @@ def test_the_worker_says_which_languages_are_blocked_and_an_api_without_one_does
         api.terminate()
         _, stderr = api.communicate(timeout=30)
     assert "No agencies yet" in stderr and "blocked" not in stderr
+
+
+def test_worker_health_reads_the_age_of_the_last_worker_loop(env: dict[str, str], tmp_path: Path) -> None:
+    from hub.config import Settings
+    from hub.jobs.worker import alive_path, report_alive
+
+    missing = run("worker-health")
+    assert missing.exit_code == 1 and "no worker has run" in missing.output
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    report_alive(settings)
+    fresh = run("worker-health", "--max-age", "60")
+    assert fresh.exit_code == 0 and "worker alive" in fresh.output
+    old = alive_path(settings)
+    os.utime(old, (old.stat().st_atime - 120, old.stat().st_mtime - 120))
+    stale = run("worker-health", "--max-age", "60")
+    assert stale.exit_code == 1 and "more than 60 s" in stale.output

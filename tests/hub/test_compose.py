@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hub.cli import app as cli_app
 from hub.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,8 +177,54 @@ def test_healthchecks_probe_the_right_things(services: dict[str, Any]) -> None:
     api_probe = " ".join(argv(services["api"]["healthcheck"]["test"]))
     port = argv(services["api"]["command"])[argv(services["api"]["command"]).index("--port") + 1]
     assert f"127.0.0.1:{port}/readyz" in api_probe
-    assert any(str(mapping).endswith(f":{port}") for mapping in services["api"]["ports"])
     assert "--console-address" in argv(services["minio"]["command"])
+    worker_probe = argv(services["worker"]["healthcheck"]["test"])
+    assert worker_probe[1:3] == ["ulak", "worker-health"]
+    assert "worker-health" in {command.name for command in cli_app.registered_commands}
+
+
+def test_api_replicas_scale_behind_the_proxy(services: dict[str, Any]) -> None:
+    """`docker compose up --scale api=3`: no replica publishes a host port (three could
+    not bind the same one); the proxy publishes the hub's port and reaches every replica."""
+    api = services["api"]
+    port = argv(api["command"])[argv(api["command"]).index("--port") + 1]
+    assert "ports" not in api and str(port) in [str(p) for p in api["expose"]]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("caddy:2")
+    published = [str(mapping) for mapping in proxy["ports"]]
+    assert published == ["8000:8080"]
+    assert proxy["depends_on"]["api"]["condition"] == "service_healthy"
+    [mount] = [str(v) for v in proxy["volumes"] if "Caddyfile" in str(v)]
+    source, target = mount.split(":")[:2]
+    caddyfile = (REPO / source).read_text()
+    assert target == "/etc/caddy/Caddyfile"
+    assert re.search(r"^:8080 \{", caddyfile, re.M), "the proxy listens where compose publishes"
+    dynamic = re.search(r"dynamic a \{\s*name (\S+)\s*port (\d+)", caddyfile)
+    assert dynamic and dynamic.groups() == ("api", port), "every api replica, re-resolved"
+    assert "health_uri /readyz" in caddyfile
+
+
+def test_workers_share_nothing_but_postgresql_and_minio(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = services["worker"]
+    for key, value in service_environment(worker).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # The memory lives in PostgreSQL, models in MinIO (the volume is a cache of them).
+    assert settings.resolved_database_url.startswith("postgresql") and settings.translation_memory
+    assert settings.resolved_models_in_store
+    assert [str(v).split(":")[1] for v in worker["volumes"]] == [str(settings.resolved_models_dir)]
+    assert settings.rate_limit_storage == "database"
+
+
+def test_stateful_services_keep_their_state_on_volumes(services: dict[str, Any]) -> None:
+    def mounted(name: str) -> set[str]:
+        return {str(v).split(":")[1] for v in services[name].get("volumes") or []}
+
+    assert "/var/lib/postgresql/data" in mounted("postgres")
+    assert "/data" in mounted("minio")
+    assert "/data" in mounted("proxy")  # Caddy's certificates, when it serves https
 
 
 def test_every_named_volume_is_declared(compose: dict[str, Any], services: dict[str, Any]) -> None:
@@ -191,7 +238,7 @@ def test_every_named_volume_is_declared(compose: dict[str, Any], services: dict[
     assert used == declared, (
         f"used but undeclared: {sorted(used - declared)}; declared but unused: {sorted(declared - used)}"
     )
-    assert {"postgres-data", "minio-data", "models"} <= used
+    assert {"postgres-data", "minio-data", "models", "caddy-data"} <= used
 
 
 def test_createbucket_creates_the_hub_bucket(services: dict[str, Any]) -> None:
