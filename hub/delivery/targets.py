@@ -56,12 +56,14 @@ def refusal(address: Address) -> str | None:
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("shared (CGNAT)", isinstance(address, ipaddress.IPv4Address) and address in _SHARED),
+        ("reserved", address.is_reserved),
         ("private", address.is_private),
-        ("reserved", address.is_reserved or not address.is_global),
+        ("non-global", not address.is_global),
     )
     for name, hit in checks:
         if hit:
-            return f"{address} is a {name} address"
+            article = "an" if name[0] in "aeiou" else "a"
+            return f"{address} is {article} {name} address"
     return None
 
 
@@ -122,8 +124,12 @@ class GuardedBackend(httpcore.NetworkBackend):
     socket connects to what was checked (TLS still verifies the certificate against the
     name: httpcore passes the original host to ``start_tls``)."""
 
-    def __init__(self, resolve: Resolver = system_resolver) -> None:
-        self.resolve = resolve
+    def __init__(
+        self,
+        resolve: Resolver = system_resolver,
+        check: Callable[[str, Iterable[str]], list[Address]] = check_addresses,
+    ) -> None:
+        self.resolve, self.check = resolve, check
         self.inner = httpcore.SyncBackend()
 
     def connect_tcp(
@@ -135,9 +141,10 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            addresses = check_addresses(host, [str(ipaddress.ip_address(host))])
+            literal = [str(ipaddress.ip_address(host))]
         except ValueError:
-            addresses = check_addresses(host, self.resolve(host, port))
+            literal = None
+        addresses = self.check(host, literal or self.resolve(host, port))
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             try:
