@@ -5,6 +5,11 @@ shows the subscriber."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from hub.delivery.loop import run_delivery_threads
+from hub.delivery import repository as delivery_repo
+from hub.delivery.loop import DeliveryWorker, run_delivery_threads
 from hub.jobs.worker import TranslationWorker, build_engine
+from hub.models import WebhookDelivery
 from tests.fixtures.hub import HubHarness, make_settings, story
 from tests.fixtures.webhooks import Delivery, Receiver, receiving, wait_for
 
@@ -277,3 +284,77 @@ def test_agencies_filter_and_start_cursor(hub: HubHarness, receiver: Receiver, d
         "/v1/feed", params={"lang": "az", "agency": "azertac", "after": start}, headers=hub.auth(second)
     ).json()["entries"]
     assert len(expected) == 2 and got == expected
+
+
+def test_a_ulak_worker_process_delivers_webhooks(database_url: str, tmp_path: Path, receiver: Receiver) -> None:
+    """The delivery loop runs in a real `ulak worker` process (no embedded worker here)."""
+    settings = make_settings(tmp_path / "data", database_url, **FAST)
+    env = {
+        "ULAK_DATA_DIR": str(settings.data_dir),
+        "ULAK_DATABASE_URL": database_url,
+        "ULAK_WEBHOOK_ALLOW_PRIVATE": "true",
+        "ULAK_WEBHOOK_MAX_BACKOFF_SECONDS": "0.2",
+        "ULAK_WORKER_POLL_SECONDS": "0.05",
+    }
+    with HubHarness.start(settings) as hub:
+        key = hub.agency("azertac")
+        created = subscribe(hub, key, f"{receiver.url}/hook", ["az"])
+        for n in range(3):
+            hub.client.post("/v1/stories", json=story(f"s-{n}"), headers=hub.auth(key))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub", "worker"], env=os.environ | env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: len(receiver.unique("/hook")) == 3 or process.poll() is not None, what="deliveries")
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(30) == 0
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            if process.stderr:
+                process.stderr.close()
+        received = verified_in_order(receiver.at("/hook"), created["secret"])
+        assert_matches_feed(received, hub, key, ["az"])
+        assert "webhook delivery" in stderr and created["secret"] not in stderr
+
+
+def test_delivery_checks_the_target_again_when_it_connects(hub: HubHarness, receiver: Receiver) -> None:
+    """A subscription to loopback made while private targets were allowed is not sent once
+    they are not: the check runs on every connection, not only at creation."""
+    key = hub.agency("azertac")
+    created = subscribe(hub, key, f"{receiver.url}/hook", ["az"])
+    hub.client.post("/v1/stories", json=story("one"), headers=hub.auth(key))
+    strict = dataclasses.replace(
+        hub.runtime, settings=hub.runtime.settings.model_copy(update={"webhook_allow_private": False})
+    )
+    worker = DeliveryWorker(strict)
+    try:
+        assert worker.run_once()
+    finally:
+        worker.sender.close()
+    log = hub.client.get(f"/v1/subscriptions/{created['id']}/deliveries", headers=hub.auth(key)).json()
+    [attempt] = log["deliveries"]
+    assert attempt["outcome"] == "failed" and attempt["statusCode"] is None
+    assert attempt["error"].startswith("refused target: 127.0.0.1: 127.0.0.1 is a loopback address")
+    assert receiver.deliveries == []
+
+
+def test_the_delivery_log_keeps_the_newest_attempts(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    created = subscribe(hub, key, "http://127.0.0.1:9/hook", ["az"])
+    with hub.runtime.write() as session:
+        for n in range(1, 8):
+            delivery_repo.log_attempt(
+                session,
+                WebhookDelivery(
+                    subscription_id=created["id"], seq=1, message_id="msg", attempt=n, outcome="failed",
+                    duration_ms=1, created_at=datetime.now(UTC),
+                ),
+            )  # fmt: skip
+        assert delivery_repo.prune_log(session, created["id"], keep=3) == 4
+    url = f"/v1/subscriptions/{created['id']}/deliveries"
+    first = hub.client.get(url, params={"limit": 2}, headers=hub.auth(key)).json()
+    assert [d["attempt"] for d in first["deliveries"]] == [7, 6]
+    rest = hub.client.get(url, params={"limit": 2, "before": first["next"]}, headers=hub.auth(key)).json()
+    assert [d["attempt"] for d in rest["deliveries"]] == [5] and rest["next"] is None
