@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
@@ -33,8 +34,8 @@ from ulak_client import (
 
 
 @pytest.fixture
-def hub(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """(url, member key, partner key) of a served hub whose embedded worker delivers."""
+def hub(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str, str]]:
+    """(url, member key, partner key, admin key) of a served hub whose embedded worker delivers."""
     settings = {"webhook_allow_private": True, "webhook_max_backoff_seconds": 0.2, "worker_poll_seconds": 0.02}
     with served_hub(tmp_path / "data", database_url, **settings) as (url, runtime):
         with runtime.write() as session:
@@ -42,7 +43,8 @@ def hub(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             agencies.create_agency(session, "cms", name="CMS", is_partner=True)
             member = agencies.create_key(session, "azertac", "push,pull").plaintext
             partner = agencies.create_key(session, "cms", "pull").plaintext
-        yield url, member, partner
+            admin = agencies.create_key(session, "azertac", "admin").plaintext
+        yield url, member, partner, admin
 
 
 @pytest.fixture
@@ -51,8 +53,8 @@ def receiver() -> Iterator[Receiver]:
         yield r
 
 
-def test_subscribe_receive_verify_replay_delete(hub: tuple[str, str, str], receiver: Receiver) -> None:
-    url, member_key, partner_key = hub
+def test_subscribe_receive_verify_replay_delete(hub: tuple[str, str, str, str], receiver: Receiver) -> None:
+    url, member_key, partner_key, admin_key = hub
     with UlakClient(url, member_key) as member, UlakClient(url, partner_key) as partner:
         created = partner.create_subscription(f"{receiver.url}/hook", ["az", "tr"], agencies=["azertac"])
         assert isinstance(created, SubscriptionCreated) and created.secret.startswith("whsec_")
@@ -101,10 +103,12 @@ def test_subscribe_receive_verify_replay_delete(hub: tuple[str, str, str], recei
         member.push_story(guid="after-delete", language="az", headline="Sonra", body_text="Mətn.")
         time.sleep(0.3)
         assert len(receiver.at("/hook")) == before + 3
+    metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {admin_key}"}).text
+    assert 'ulak_webhook_attempts_total{outcome="delivered"} 6.0' in metrics  # 3, and 3 replayed
 
 
-def test_async_twin(hub: tuple[str, str, str], receiver: Receiver) -> None:
-    url, _, partner_key = hub
+def test_async_twin(hub: tuple[str, str, str, str], receiver: Receiver) -> None:
+    url, _, partner_key, _ = hub
 
     async def run() -> None:
         async with AsyncUlakClient(url, partner_key) as partner:
@@ -129,8 +133,8 @@ def genuine(secret: str, body: str, *, at: datetime | None = None) -> dict[str, 
     }
 
 
-def test_verify_webhook_refuses_what_is_not_genuine(hub: tuple[str, str, str], receiver: Receiver) -> None:
-    url, member_key, partner_key = hub
+def test_verify_webhook_refuses_what_is_not_genuine(hub: tuple[str, str, str, str], receiver: Receiver) -> None:
+    url, member_key, partner_key, _ = hub
     with UlakClient(url, member_key) as member, UlakClient(url, partner_key) as partner:
         created = partner.create_subscription(f"{receiver.url}/hook", ["az"])
         member.push_story(guid="one", language="az", headline="Başlıq", body_text="Mətn.")

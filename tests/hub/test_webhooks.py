@@ -111,12 +111,19 @@ def test_fifty_stories_reach_a_receiver_that_was_down_once_each_in_feed_order(
     created = subscribe(hub, partner, f"{receiver.url}/hook", ["az", "tr"])
     languages = ["az", "tr", "ru"]  # ru is not subscribed: passed over
 
+    ids: list[str] = []
+
     def push(n: int) -> None:
         body = story(f"s-{n}", language=languages[n % 3], body=f"Xəbər {n}. Mətn.")
-        assert hub.client.post("/v1/stories", json=body, headers=hub.auth(member)).status_code == 201
+        pushed = hub.client.post("/v1/stories", json=body, headers=hub.auth(member))
+        assert pushed.status_code == 201
+        ids.append(pushed.json()["id"])
 
     for n in range(20):
         push(n)
+    # A kill (az) and a withhold (tr) are feed entries too.
+    assert hub.client.post(f"/v1/stories/{ids[0]}/kill", headers=hub.auth(member)).status_code == 200
+    assert hub.client.post(f"/v1/stories/{ids[1]}/withhold", headers=hub.auth(member)).status_code == 200
     wait_for(lambda: len(receiver.unique("/hook")) >= 5, what="the first deliveries")
     receiver.stop()
     for n in range(20, 40):
@@ -132,10 +139,16 @@ def test_fifty_stories_reach_a_receiver_that_was_down_once_each_in_feed_order(
     for n in range(40, 50):
         push(n)
     expected = len(feed(hub, partner, "az")) + len(feed(hub, partner, "tr"))
-    assert expected == 34  # originals only: no models here
+    assert expected == 36  # 34 originals (no models here), a kill and a withhold
     wait_for(lambda: len(receiver.unique("/hook")) == expected, what="every entry")
     received = verified_in_order(receiver.at("/hook"), created["secret"])
     assert_matches_feed(received, hub, partner, ["az", "tr"])
+    assert sorted(e["pubStatus"] for e in received if e["storyId"] in ids[:2]) == [
+        "canceled",
+        "usable",
+        "usable",
+        "withheld",
+    ]
 
     subscription = hub.client.get(f"/v1/subscriptions/{created['id']}", headers=hub.auth(partner)).json()
     assert subscription["status"] == "active" and subscription["failedAttempts"] == 0
