@@ -11,7 +11,8 @@ the subscription is paused with the reason. Every attempt is logged (the newest 
 per subscription are kept). Entries the subscription does not match are never fetched:
 the filtered query reads up to the feed's last entry as of before the query
 (``last_seq``), and when it finds no more, the position moves to that entry, past
-everything left out. A worker's writes are conditional on its lease and the position it
+everything left out; a subscription is due only while its position is behind the feed's
+last entry, so one that has caught up costs no claim. A worker's writes are conditional on its lease and the position it
 started from (see the repository), so a replay, resume or delete meanwhile wins.
 """
 
@@ -126,14 +127,11 @@ class DeliveryWorker:
                 row.id, row.agency_id, row.url, row.secret, list(row.languages),
                 None if row.agencies is None else list(row.agencies), row.position, row.attempts, row.failing_since,
             )  # fmt: skip
-        idle = False
         try:
-            idle = self._deliver(claimed, stop or threading.Event())
+            self._deliver(claimed, stop or threading.Event())
         finally:
             with self.runtime.write() as session:
-                # Caught up: look again after a poll interval, not on every round.
-                later = self.runtime.clock() + timedelta(seconds=self.poll_seconds) if idle else None
-                repo.release(session, claimed.id, self.owner, next_attempt_at=later)
+                repo.release(session, claimed.id, self.owner)
         return True
 
     def _deliver(self, sub: Claimed, stop: threading.Event) -> bool:

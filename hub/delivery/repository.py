@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from hub.db import affected_rows
 from hub.jobs.repository import lease_clock
-from hub.models import Agency, Subscription, WebhookDelivery
+from hub.models import Agency, FeedEntry, Subscription, WebhookDelivery
 
 KEEP_ATTEMPTS = 1000  # per subscription, newest first
 
@@ -78,9 +78,13 @@ def remove(session: Session, subscription: Subscription) -> None:
 
 
 def _due(session: Session, now: datetime) -> Any:
+    """Active, not waiting out a backoff, not leased, and behind the feed: a subscription
+    that has caught up costs nothing until the next entry is committed."""
+    last_seq = select(func.coalesce(func.max(FeedEntry.seq), 0)).scalar_subquery()
     return (
         (Subscription.status == "active")
         & (Subscription.next_attempt_at <= now)
+        & (Subscription.position < last_seq)
         & or_(Subscription.lease_owner.is_(None), Subscription.lease_expires_at < lease_clock(session, now))
     )
 
@@ -176,15 +180,12 @@ def record_failure(
     return affected_rows(result) == 1
 
 
-def release(session: Session, subscription_id: str, owner: str, *, next_attempt_at: datetime | None) -> None:
-    """Give the lease back (if still ours); ``next_attempt_at``: when to look at it again."""
-    values: dict[str, Any] = {"lease_owner": None, "lease_expires_at": None}
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
+def release(session: Session, subscription_id: str, owner: str) -> None:
+    """Give the lease back, if still ours."""
     session.execute(
         update(Subscription)
         .where(Subscription.id == subscription_id, Subscription.lease_owner == owner)
-        .values(**values)
+        .values(lease_owner=None, lease_expires_at=None)
         .execution_options(synchronize_session=False)
     )
 

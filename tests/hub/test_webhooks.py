@@ -371,3 +371,27 @@ def test_the_delivery_log_keeps_the_newest_attempts(hub: HubHarness) -> None:
     assert [d["attempt"] for d in first["deliveries"]] == [7, 6]
     rest = hub.client.get(url, params={"limit": 2, "before": first["next"]}, headers=hub.auth(key)).json()
     assert [d["attempt"] for d in rest["deliveries"]] == [5] and rest["next"] is None
+
+
+def test_several_loops_share_subscriptions_but_never_one_subscription(hub: HubHarness, receiver: Receiver) -> None:
+    """Three delivery loops, five subscriptions: each subscription is sent by one loop at a
+    time (its lease), so with a receiver that never fails each gets every entry exactly
+    once, in feed order, without any de-duplication."""
+    key = hub.agency("azertac")
+    created = [subscribe(hub, key, f"{receiver.url}/hook-{n}", ["az"]) for n in range(5)]
+    stop = threading.Event()
+    threads = run_delivery_threads(hub.runtime, stop, count=3)
+    try:
+        for n in range(20):
+            hub.client.post("/v1/stories", json=story(f"s-{n}", body=f"Xəbər {n}."), headers=hub.auth(key))
+        wait_for(lambda: all(len(receiver.at(f"/hook-{n}")) >= 20 for n in range(5)), what="every subscription")
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    expected = feed(hub, key, "az")
+    for n, subscription in enumerate(created):
+        got = receiver.at(f"/hook-{n}")
+        assert [d.verified(subscription["secret"]) for d in got] == expected
+        assert len({d.webhook_id for d in got}) == 20
