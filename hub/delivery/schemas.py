@@ -4,7 +4,7 @@ signing secret appears in one schema only, ``SubscriptionCreated``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +12,8 @@ from hub.config import SUPPORTED_LANGUAGES
 from hub.delivery.targets import MAX_URL_LENGTH
 
 Language = Literal[SUPPORTED_LANGUAGES]  # type: ignore[valid-type]
-AgencyCode = str  # checked against the agencies table by the service
+# Whether the agency exists is the service's check; the length bound keeps a body small.
+AgencyCode = Annotated[str, Field(min_length=1, max_length=32)]
 MAX_CURSOR_LENGTH = 64
 MAX_AGENCIES = 100
 
