@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from hub import __version__
 from hub.config import Settings
 from hub.db import check_schema
+from hub.delivery.routes import router as delivery_router
 from hub.errors import install_error_handlers
 from hub.feed.routes import router as feed_router
 from hub.glossary.routes import router as glossary_router
@@ -89,4 +90,5 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.include_router(media_router)
     app.include_router(jobs_router)
     app.include_router(glossary_router)
+    app.include_router(delivery_router)
     return app

@@ -102,8 +102,13 @@ def serve(
 
 
 @app.command()
-def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in this process")] = 1) -> None:
-    """Run translation workers against the configured database (any number of them)."""
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="worker loops in this process")] = 1,
+    webhook_loops: Annotated[
+        int, typer.Option(min=0, help="webhook delivery loops in this process (each sends one subscription at a time)")
+    ] = 2,
+) -> None:
+    """Run translation workers and webhook deliveries against the configured database (any number of them)."""
     from hub.db import check_schema
     from hub.jobs.runner import EmbeddedWorker
 
@@ -116,7 +121,7 @@ def worker(concurrency: Annotated[int, typer.Option(min=1, help="worker loops in
         raise _fail(str(exc)) from None
     _say_blocked(settings)
     sweep_at_start(runtime)
-    EmbeddedWorker(runtime, concurrency=concurrency).run_forever()
+    EmbeddedWorker(runtime, concurrency=concurrency, deliveries=webhook_loops).run_forever()
 
 
 @app.command("worker-health")

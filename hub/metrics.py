@@ -77,6 +77,12 @@ class HubMetrics:
         self.model_load_seconds = Gauge(
             "ulak_model_load_seconds", "Total time spent loading models", registry=self.registry
         )
+        self.webhook_attempts = Counter(
+            "ulak_webhook_attempts",
+            "Webhook deliveries attempted by this process, by outcome (delivered | failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._translated_before = 0
 
     def observe_batch(self, engine: TranslationEngine, *, seconds: float) -> None:

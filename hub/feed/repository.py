@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -157,8 +157,18 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
 
 
 def page(
-    session: Session, *, reader_agency_id: int, language: str, after: int, limit: int, agency_id: int | None
+    session: Session,
+    *,
+    reader_agency_id: int,
+    languages: Sequence[str],
+    after: int,
+    limit: int,
+    agency_ids: Sequence[int] | None = None,
+    until: int | None = None,
 ) -> list[FeedRow]:
+    """Entries after ``after`` (and up to ``until``) in ``languages``, in feed order, as
+    ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
+    their release for everyone else. ``agency_ids``: only these agencies' stories."""
     query = (
         select(FeedEntry, LanguageVersion.document, Story.source_lang)
         .join(
@@ -171,7 +181,7 @@ def page(
         )
         .join(Story, Story.id == FeedEntry.story_id)
         .where(
-            FeedEntry.language == language,
+            FeedEntry.language.in_(languages) if len(languages) > 1 else FeedEntry.language == languages[0],
             FeedEntry.seq > after,
             or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
             or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
@@ -179,12 +189,21 @@ def page(
         .order_by(FeedEntry.seq)
         .limit(limit)
     )
-    if agency_id is not None:
-        query = query.where(FeedEntry.agency_id == agency_id)
+    if until is not None:
+        query = query.where(FeedEntry.seq <= until)
+    if agency_ids is not None:
+        query = query.where(FeedEntry.agency_id.in_(agency_ids))
     return [
         FeedRow(e.seq, e.story_id, e.version, e.language, e.pub_status, doc, source_lang, e.quality)
         for e, doc, source_lang in session.execute(query)
     ]
+
+
+def last_seq(session: Session) -> int:
+    """The seq of the newest committed entry (0 for an empty feed). Every snapshot of the
+    feed is a prefix of it (see the feed lock above), so a later read sees every entry up
+    to this one: a reader may move its position here past what its filters left out."""
+    return session.scalar(select(func.max(FeedEntry.seq))) or 0
 
 
 def languages_of(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:

@@ -65,23 +65,23 @@ def read_feed(
                 raise NotFound(f"no agency {agency!r}")
         rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
         links = repo.languages_of(session, {(r.story_id, r.version) for r in rows})
-    entries = [
-        {
-            "storyId": r.story_id,
-            "version": r.version,
-            "language": r.language,
-            "pubStatus": r.pub_status,
-            "quality": r.quality,
-            "item": present(
-                r.document,
-                pub_status=r.pub_status,
-                languages=links[(r.story_id, r.version)],
-                original_language=r.source_lang,
-            ),
-        }
-        for r in rows
-    ]
+    entries = [entry_json(r, links[(r.story_id, r.version)]) for r in rows]
     return {"entries": entries, "next": encode_cursor(position) if position != start else (after or encode_cursor(0))}
+
+
+def entry_json(row: repo.FeedRow, languages: list[str]) -> dict[str, Any]:
+    """One feed entry as partners get it, from ``GET /v1/feed`` and as a webhook's body
+    alike; ``languages`` are those its story version exists in (for the links)."""
+    return {
+        "storyId": row.story_id,
+        "version": row.version,
+        "language": row.language,
+        "pubStatus": row.pub_status,
+        "quality": row.quality,
+        "item": present(
+            row.document, pub_status=row.pub_status, languages=languages, original_language=row.source_lang
+        ),
+    }
 
 
 def _read_page(
@@ -108,10 +108,10 @@ def _read_page(
         batch = repo.page(
             session,
             reader_agency_id=caller.agency_id,
-            language=language,
+            languages=[language],
             after=position,
             limit=batch_size,
-            agency_id=agency_id,
+            agency_ids=None if agency_id is None else [agency_id],
         )
         for row in batch:
             position, scanned = row.seq, scanned + 1

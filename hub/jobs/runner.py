@@ -1,5 +1,6 @@
 """Running workers: in the API process (embedded default) or as `ulak worker`, with
-graceful shutdown — SIGTERM lets the batch in hand finish, then the worker exits."""
+graceful shutdown — SIGTERM lets the batch in hand finish, then the worker exits.
+Webhook delivery loops run beside the translation loops, in threads of their own."""
 
 from __future__ import annotations
 
@@ -7,19 +8,29 @@ import logging
 import signal
 import threading
 
+from hub.delivery.loop import run_delivery_threads
 from hub.jobs.worker import TranslationWorker, build_engine
 from hub.metrics import HubMetrics
 from hub.runtime import HubRuntime
 
 log = logging.getLogger("ulak.worker")
+DELIVERY_THREADS = 2
 
 
 class EmbeddedWorker:
     """``concurrency`` worker loops in threads, each with its own engine (CTranslate2
-    releases the GIL; every engine loads its own copy of the models it uses)."""
+    releases the GIL; every engine loads its own copy of the models it uses), and
+    ``deliveries`` webhook delivery loops (each sends one subscription at a time)."""
 
-    def __init__(self, runtime: HubRuntime, metrics: HubMetrics | None = None, *, concurrency: int = 1) -> None:
-        self.runtime, self.metrics, self.concurrency = runtime, metrics, concurrency
+    def __init__(
+        self,
+        runtime: HubRuntime,
+        metrics: HubMetrics | None = None,
+        *,
+        concurrency: int = 1,
+        deliveries: int = DELIVERY_THREADS,
+    ) -> None:
+        self.runtime, self.metrics, self.concurrency, self.deliveries = runtime, metrics, concurrency, deliveries
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -35,6 +46,7 @@ class EmbeddedWorker:
             thread = threading.Thread(target=self._work, args=(index,), name=f"ulak-worker-{index}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        self.threads += run_delivery_threads(self.runtime, self.stop_event, count=self.deliveries, metrics=self.metrics)
 
     def stop(self, timeout: float | None = None) -> None:
         self.stop_event.set()

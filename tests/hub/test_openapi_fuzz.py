@@ -62,7 +62,8 @@ class LiveHub:
 
 @pytest.fixture
 def live_hub(database_url: str, tmp_path: Path) -> Iterator[LiveHub]:
-    settings_ = make_settings(tmp_path / "data", database_url, embedded_worker=False)
+    # Private webhook targets allowed: no generated subscription URL is looked up in DNS.
+    settings_ = make_settings(tmp_path / "data", database_url, embedded_worker=False, webhook_allow_private=True)
     with HubHarness.start(settings_) as hub, LiveServer(hub.app) as server:
         auth = hub.auth(hub.agency("azertac", scopes="push,pull,admin"))
         ids = {}
@@ -70,6 +71,8 @@ def live_hub(database_url: str, tmp_path: Path) -> Iterator[LiveHub]:
             pushed = hub.client.post("/v1/stories", json=story(f"fuzz-{n}", language=language), headers=auth)
             ids["story_id"] = pushed.json()["id"]
         ids["sha256"] = hub.client.post("/v1/media", content=PNG, headers=auth).json()["sha256"]
+        subscription = {"url": "http://127.0.0.1:9/hook", "languages": ["az"]}
+        ids["subscription_id"] = hub.client.post("/v1/subscriptions", json=subscription, headers=auth).json()["id"]
         yield LiveHub(server.url, auth, ids)
 
 

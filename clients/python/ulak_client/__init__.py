@@ -6,7 +6,8 @@
         for entry in hub.feed("en", checkpoint=Checkpoint("en.cursor"), follow=True):
             print(entry.story_id, entry.item.headline)
 
-``AsyncUlakClient`` is the asyncio twin. Depends on httpx and pydantic only.
+``AsyncUlakClient`` is the asyncio twin. ``verify_webhook`` checks a webhook the hub
+sent and returns its feed entry. Depends on httpx, pydantic and standardwebhooks only.
 """
 
 from ._async_client import AsyncFeed, AsyncUlakClient
@@ -28,11 +29,15 @@ from ._exceptions import (
     UlakClientError,
     UnsupportedMediaType,
     ValidationError,
+    WebhookVerificationError,
 )
+from ._webhooks import verify_webhook
 from .checkpoint import Checkpoint, CheckpointStore, FeedPosition, MemoryCheckpoint
 from .models import (
     Association,
     Body,
+    Delivery,
+    DeliveryLog,
     DigitalSourceType,
     FeedEntry,
     FeedPage,
@@ -52,6 +57,8 @@ from .models import (
     StoryTranslations,
     StoryVersions,
     Subject,
+    Subscription,
+    SubscriptionCreated,
     TranslationHop,
     TranslationStatus,
     VersionInfo,
@@ -71,6 +78,8 @@ __all__ = [
     "CheckpointError",
     "CheckpointStore",
     "Conflict",
+    "Delivery",
+    "DeliveryLog",
     "DigitalSourceType",
     "Feed",
     "FeedEntry",
@@ -100,6 +109,8 @@ __all__ = [
     "StoryTranslations",
     "StoryVersions",
     "Subject",
+    "Subscription",
+    "SubscriptionCreated",
     "TranslationHop",
     "TranslationStatus",
     "TransportError",
@@ -108,6 +119,8 @@ __all__ = [
     "UnsupportedMediaType",
     "ValidationError",
     "VersionInfo",
+    "WebhookVerificationError",
     "__version__",
     "parse_retry_after",
+    "verify_webhook",
 ]

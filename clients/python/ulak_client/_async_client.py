@@ -25,6 +25,7 @@ from ._media import MediaInput, MediaSource
 from ._story import MediaRef, SubjectRef, build_story
 from .checkpoint import CheckpointStore, FeedPosition
 from .models import (
+    DeliveryLog,
     FeedEntry,
     FeedPage,
     GlossaryAdded,
@@ -35,6 +36,8 @@ from .models import (
     StatusChange,
     StoryTranslations,
     StoryVersions,
+    Subscription,
+    SubscriptionCreated,
 )
 
 T = TypeVar("T")
@@ -180,6 +183,46 @@ class AsyncUlakClient:
     async def delete_glossary_term(self, term_id: int) -> GlossaryTerm:
         """Delete a term (admin, or a push key of the owning agency); returns it."""
         return await self._send(_core.delete_glossary_term(term_id))
+
+    # --- webhooks ------------------------------------------------------------------
+
+    async def create_subscription(
+        self,
+        url: str,
+        languages: Sequence[str],
+        *,
+        agencies: Sequence[str] | None = None,
+        after: str | None = None,
+    ) -> SubscriptionCreated:
+        """Have the hub POST every feed entry in ``languages`` (of ``agencies``' stories, or
+        every agency's) to ``url``, signed, in feed order; from entries committed now on, or
+        after the feed cursor ``after``. Keep ``result.secret``: it is shown only now, and
+        ``verify_webhook`` needs it."""
+        return await self._send(_core.create_subscription(url, languages, agencies=agencies, after=after))
+
+    async def subscriptions(self) -> list[Subscription]:
+        """This key's agency's subscriptions (an admin key: every agency's)."""
+        return await self._send(_core.subscriptions())
+
+    async def subscription(self, subscription_id: str) -> Subscription:
+        return await self._send(_core.subscription(subscription_id))
+
+    async def delete_subscription(self, subscription_id: str) -> Subscription:
+        """Stop deliveries and delete the subscription with its log; returns it."""
+        return await self._send(_core.subscription(subscription_id, method="DELETE"))
+
+    async def replay_subscription(self, subscription_id: str, after: str) -> Subscription:
+        """Deliver again everything after the feed cursor ``after`` (same webhook ids as the
+        first time), or skip ahead to it; reactivates a paused subscription."""
+        return await self._send(_core.subscription(subscription_id, "replay", method="POST", json={"after": after}))
+
+    async def resume_subscription(self, subscription_id: str) -> Subscription:
+        """Reactivate a paused subscription where it stopped (``Conflict`` if it is not paused)."""
+        return await self._send(_core.subscription(subscription_id, "resume", method="POST"))
+
+    async def deliveries(self, subscription_id: str, *, limit: int = 100, before: int | None = None) -> DeliveryLog:
+        """The delivery log, newest first; pass ``log.next`` as ``before`` for older attempts."""
+        return await self._send(_core.deliveries(subscription_id, limit=limit, before=before))
 
     # --- feed ----------------------------------------------------------------------
 

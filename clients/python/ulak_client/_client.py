@@ -25,6 +25,7 @@ from ._media import MediaInput, MediaSource
 from ._story import MediaRef, SubjectRef, build_story
 from .checkpoint import CheckpointStore, FeedPosition
 from .models import (
+    DeliveryLog,
     FeedEntry,
     FeedPage,
     GlossaryAdded,
@@ -35,6 +36,8 @@ from .models import (
     StatusChange,
     StoryTranslations,
     StoryVersions,
+    Subscription,
+    SubscriptionCreated,
 )
 
 T = TypeVar("T")
@@ -183,6 +186,46 @@ class UlakClient:
     def delete_glossary_term(self, term_id: int) -> GlossaryTerm:
         """Delete a term (admin, or a push key of the owning agency); returns it."""
         return self._send(_core.delete_glossary_term(term_id))
+
+    # --- webhooks ------------------------------------------------------------------
+
+    def create_subscription(
+        self,
+        url: str,
+        languages: Sequence[str],
+        *,
+        agencies: Sequence[str] | None = None,
+        after: str | None = None,
+    ) -> SubscriptionCreated:
+        """Have the hub POST every feed entry in ``languages`` (of ``agencies``' stories, or
+        every agency's) to ``url``, signed, in feed order; from entries committed now on, or
+        after the feed cursor ``after``. Keep ``result.secret``: it is shown only now, and
+        ``verify_webhook`` needs it."""
+        return self._send(_core.create_subscription(url, languages, agencies=agencies, after=after))
+
+    def subscriptions(self) -> list[Subscription]:
+        """This key's agency's subscriptions (an admin key: every agency's)."""
+        return self._send(_core.subscriptions())
+
+    def subscription(self, subscription_id: str) -> Subscription:
+        return self._send(_core.subscription(subscription_id))
+
+    def delete_subscription(self, subscription_id: str) -> Subscription:
+        """Stop deliveries and delete the subscription with its log; returns it."""
+        return self._send(_core.subscription(subscription_id, method="DELETE"))
+
+    def replay_subscription(self, subscription_id: str, after: str) -> Subscription:
+        """Deliver again everything after the feed cursor ``after`` (same webhook ids as the
+        first time), or skip ahead to it; reactivates a paused subscription."""
+        return self._send(_core.subscription(subscription_id, "replay", method="POST", json={"after": after}))
+
+    def resume_subscription(self, subscription_id: str) -> Subscription:
+        """Reactivate a paused subscription where it stopped (``Conflict`` if it is not paused)."""
+        return self._send(_core.subscription(subscription_id, "resume", method="POST"))
+
+    def deliveries(self, subscription_id: str, *, limit: int = 100, before: int | None = None) -> DeliveryLog:
+        """The delivery log, newest first; pass ``log.next`` as ``before`` for older attempts."""
+        return self._send(_core.deliveries(subscription_id, limit=limit, before=before))
 
     # --- feed ----------------------------------------------------------------------
 

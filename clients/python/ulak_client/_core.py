@@ -24,6 +24,7 @@ import httpx
 from ._exceptions import ERRORS_BY_CODE, ERRORS_BY_STATUS, APIError
 from ._media import MediaSource
 from .models import (
+    DeliveryLog,
     FeedPage,
     GlossaryAdded,
     GlossaryTerm,
@@ -34,6 +35,8 @@ from .models import (
     StatusChange,
     StoryTranslations,
     StoryVersions,
+    Subscription,
+    SubscriptionCreated,
 )
 
 T = TypeVar("T")
@@ -333,6 +336,53 @@ def delete_glossary_term(term_id: int) -> Call[GlossaryTerm]:
         f"/v1/glossary/{int(term_id)}",
         lambda _, b: GlossaryTerm.model_validate(b),
         Retry.CONNECT_ONLY,
+    )
+
+
+def create_subscription(
+    url: str, languages: Sequence[str], *, agencies: Sequence[str] | None, after: str | None
+) -> Call[SubscriptionCreated]:
+    body: dict[str, Any] = {"url": url, "languages": list(languages)}
+    if agencies is not None:
+        body["agencies"] = list(agencies)
+    if after is not None:
+        body["after"] = after
+    # The secret is in this answer only: a resend after a lost answer would get 409 (the url
+    # is subscribed already) and no secret. Only a connection that never opened is retried.
+    return Call(
+        "POST", "/v1/subscriptions", lambda _, b: SubscriptionCreated.model_validate(b), Retry.CONNECT_ONLY, json=body
+    )
+
+
+def subscriptions() -> Call[list[Subscription]]:
+    return Call(
+        "GET",
+        "/v1/subscriptions",
+        lambda _, b: [Subscription.model_validate(s) for s in b["subscriptions"]],
+        Retry.IDEMPOTENT,
+    )
+
+
+def subscription(
+    subscription_id: str, action: str = "", *, method: str = "GET", json: Any = None
+) -> Call[Subscription]:
+    # GET and replay (to a fixed cursor) may be resent; delete and resume would answer
+    # 404 / 409 the second time, so they are resent only when the request never left.
+    retry = Retry.IDEMPOTENT if method == "GET" or action == "replay" else Retry.CONNECT_ONLY
+    path = f"/v1/subscriptions/{_segment(subscription_id)}" + (f"/{action}" if action else "")
+    return Call(method, path, lambda _, b: Subscription.model_validate(b), retry, json=json)
+
+
+def deliveries(subscription_id: str, *, limit: int, before: int | None) -> Call[DeliveryLog]:
+    params: dict[str, str | int] = {"limit": limit}
+    if before is not None:
+        params["before"] = before
+    return Call(
+        "GET",
+        f"/v1/subscriptions/{_segment(subscription_id)}/deliveries",
+        lambda _, b: DeliveryLog.model_validate(b),
+        Retry.IDEMPOTENT,
+        params=params,
     )
 
 

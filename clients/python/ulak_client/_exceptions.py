@@ -3,6 +3,7 @@
     UlakClientError
     ├── TransportError            the hub could not be reached (connect/read failure, timeout)
     ├── CheckpointError           a checkpoint is unreadable or does not match the feed
+    ├── WebhookVerificationError  a webhook's signature is missing, wrong or stale (verify_webhook)
     └── APIError                  the hub answered with an error (status_code, code, detail)
         ├── BadRequest            400 bad_request: malformed HTTP or JSON, NUL characters
         ├── AuthenticationError   401 unauthorized: missing, unknown or revoked key
@@ -36,6 +37,12 @@ class TransportError(UlakClientError):
 
 class CheckpointError(UlakClientError):
     """A feed checkpoint is corrupt, belongs to another feed, or disagrees with the hub."""
+
+
+class WebhookVerificationError(UlakClientError):
+    """A webhook delivery is not genuine: its signature is missing, malformed, made with
+    another secret or too old (or too new) by its timestamp; or its signed body is not
+    a feed entry. Answer it with an error status and do not use it."""
 
 
 class APIError(UlakClientError):

@@ -294,3 +294,53 @@ class GlossaryDuplicate(Model):
 class GlossaryAdded(Model):
     added: list[GlossaryTerm]
     duplicates: list[GlossaryDuplicate]
+
+
+# --- webhooks ----------------------------------------------------------------------
+
+
+class Subscription(Model):
+    """A webhook subscription: feed entries in ``languages`` (of ``agencies``' stories, or
+    every agency's) POSTed to ``url``, signed. ``position`` is the feed cursor of the last
+    entry delivered; a ``paused`` one says why in ``paused_reason``."""
+
+    id: str
+    agency: str
+    url: str
+    languages: list[str]
+    agencies: list[str] | None = None
+    status: str
+    position: str
+    paused_reason: str | None = None
+    paused_at: datetime | None = None
+    failing_since: datetime | None = None
+    failed_attempts: int = 0
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(Subscription):
+    """A new subscription with its signing ``secret`` (``whsec_…``): the hub shows it only
+    in this answer, so keep it; ``verify_webhook`` needs it."""
+
+    secret: str
+
+
+class Delivery(Model):
+    """One attempt to deliver one entry: ``webhook_id`` is the same on every attempt."""
+
+    id: int
+    webhook_id: str
+    cursor: str
+    attempt: int
+    outcome: str  # delivered | failed
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int
+    created_at: datetime
+
+
+class DeliveryLog(Model):
+    deliveries: list[Delivery]  # newest first
+    next: int | None = None  # ``before`` for the next (older) page
