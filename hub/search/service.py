@@ -83,3 +83,9 @@ def search(
         else None
     )
     return SearchPage(results=results, next=next_cursor)
+
+
+def reindex(runtime: HubRuntime) -> int:
+    """Rebuild the whole index in one transaction: searches see the old index until it commits."""
+    with runtime.write() as session:
+        return index.reindex_all(session)
