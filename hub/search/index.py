@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, column, delete, false, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from hub.models import LanguageVersion, SearchDocument, Story
@@ -37,19 +37,20 @@ class SqliteIndex:
     """FTS5 (``search_fts``, rowid = ``search_documents.id``)."""
 
     def matches(self, form: Form, name: str) -> ColumnElement[bool]:
-        return text(f"search_documents.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :{name})").bindparams(
-            **{name: form.fts5()}
-        )
+        fts = table("search_fts", column("rowid"))
+        matching = literal_column("search_fts").op("MATCH", is_comparison=True)(bindparam(name, form.fts5()))
+        return SearchDocument.id.in_(select(fts.c.rowid).where(matching))
 
 
 class PostgresIndex:
     """Generated tsvector columns with GIN indexes, configuration ``ulak_search``."""
 
     def matches(self, form: Form, name: str) -> ColumnElement[bool]:
-        column = "terms_vector" if form.language is None else "latin_vector"
-        return text(f"search_documents.{column} @@ to_tsquery('ulak_search', :{name})").bindparams(
-            **{name: form.tsquery()}
-        )
+        # The generated columns are the migration's, not the model's (see hub/models.py).
+        name_of_vector = "terms_vector" if form.language is None else "latin_vector"
+        vector: ColumnElement[Any] = literal_column(f"search_documents.{name_of_vector}")
+        tsquery = func.to_tsquery(literal_column("'ulak_search'::regconfig"), bindparam(name, form.tsquery()))
+        return vector.op("@@", is_comparison=True)(tsquery)
 
 
 def engine_index(session: Session) -> EngineIndex:

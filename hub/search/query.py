@@ -72,7 +72,7 @@ class SearchQuery:
 
     def words_for(self, language: str) -> list[tuple[str, bool]]:
         """(word, is a prefix) of every form that applies to a row in ``language``, for snippets."""
-        found = []
+        found: list[tuple[str, bool]] = []
         for form in self.forms:
             if form.language in (None, language):
                 for term in form.terms:

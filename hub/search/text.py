@@ -31,7 +31,7 @@ import unicodedata
 from html.parser import HTMLParser
 
 import alifbo
-import icu
+import icu  # type: ignore[import-untyped]  # PyICU ships no type information
 
 # Languages written in Cyrillic and Latin, whose rows get a Latin key.
 TRANSLITERATED_LANGUAGES = ("uz", "kk")
