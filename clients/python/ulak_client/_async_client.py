@@ -32,6 +32,7 @@ from .models import (
     MediaObject,
     Ninjs,
     PushResult,
+    SearchPage,
     StatusChange,
     StoryTranslations,
     StoryVersions,
@@ -180,6 +181,26 @@ class AsyncUlakClient:
     async def delete_glossary_term(self, term_id: int) -> GlossaryTerm:
         """Delete a term (admin, or a push key of the owning agency); returns it."""
         return await self._send(_core.delete_glossary_term(term_id))
+
+    # --- search --------------------------------------------------------------------
+
+    async def search(
+        self,
+        q: str,
+        *,
+        lang: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        after: str | None = None,
+    ) -> SearchPage:
+        """Search the current versions of stories in every language (or ``lang``'s):
+        words all match, ``"a phrase"``, ``prefix*``; Uzbek and Kazakh match across
+        Cyrillic and Latin. Newest first; pass ``page.next`` as ``after`` for more.
+        ``since``/``until`` must be timezone-aware (``since`` inclusive, ``until`` not)."""
+        call = _core.search(q, lang=lang, agency=agency, since=since, until=until, limit=limit, after=after)
+        return await self._send(call)
 
     # --- feed ----------------------------------------------------------------------
 
