@@ -259,3 +259,29 @@ def test_search_needs_a_pull_key(hub: HubHarness) -> None:
     assert hub.client.get("/v1/search", params={"q": "neft"}).json()["error"] == "unauthorized"
     response = hub.client.get("/v1/search", params={"q": "neft"}, headers=hub.auth(push_only))
     assert response.status_code == 403 and response.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "OR AND NOT NEAR",
+        "terms : neft",
+        "{latin_terms} : neft",
+        "neft & !qaz | x <-> y",
+        "NEAR(neft qaz, 2)",
+        "'neft' \\ ^neft",
+        '"neft" "qaz" *',
+    ],
+)
+def test_engine_syntax_in_a_query_is_only_words(hub: HubHarness, q: str) -> None:
+    key = hub.agency("azertac")
+    story_id = hub.client.post(
+        "/v1/stories",
+        json=story("s", headline="Neft və qaz ixracı", body="Or and not near neft, qaz, terms: latin_terms x y 2"),
+        headers=hub.auth(key),
+    ).json()["id"]
+    response = hub.client.get("/v1/search", params={"q": q}, headers=hub.auth(key))
+    assert response.status_code == 200, response.text
+    # Every query above is made of words the story has, in that order where they touch
+    # ("NEAR(neft" is the phrase "near neft"): operators are words, or nothing.
+    assert [r["storyId"] for r in response.json()["results"]] == [story_id]
