@@ -17,7 +17,8 @@ and a query for "Bakü" finds it.
 Cross-script: Uzbek and Kazakh are written in Cyrillic and in Latin. Each Uzbek or
 Kazakh text also gets a *Latin key*: Uzbek through alifbo's ``fold_search_key`` (which
 maps Cyrillic and both Latin spellings — sh/ş, oʻ/ö — to one form), Kazakh through ICU's
-``Kazakh-Latin/BGN`` transform; then the same fold. A query is matched against the text
+``Kazakh-Latin/BGN`` transform with its digraphs made single letters (so BGN's "sh" and
+the Kazakh alphabet's "ş" agree); then the same fold. A query is matched against the text
 as written and, on Uzbek and Kazakh rows only, its own Latin key against theirs: so
 "Тошкент" finds "Toshkent" and back, while a Russian "Путин" never matches English
 "Putin" (Russian and English rows have no Latin key).
@@ -101,13 +102,23 @@ def _kazakh_latin(text: str) -> str:
     return str(transliterator.transliterate(text))
 
 
+# BGN spells with digraphs what Kazakh's own Latin alphabet (2021) spells with one
+# letter (Ш sh/ş, Ч ch/ç, Ғ gh/ğ, Ж zh/j, Х kh/h, Ң ng/ñ): after folding (ş→s…), the
+# digraphs are made single letters too, so "Шымкент", "Shymkent" and "Şymkent" meet.
+_KAZAKH_DIGRAPHS = (("sh", "s"), ("ch", "c"), ("gh", "g"), ("zh", "j"), ("kh", "h"), ("ng", "n"))
+
+
 def latin_key(text: str, language: str) -> str:
-    """The Latin form of an Uzbek or Kazakh text, before folding (the text itself for
-    other languages)."""
+    """The Latin search key of an Uzbek or Kazakh text (the text itself for other
+    languages). Lossy on purpose, as search keys are: what matters is that every
+    spelling of a word gets the same key."""
     if language == "uz":
         return str(alifbo.fold_search_key(text))
     if language == "kk":
-        return _kazakh_latin(text)
+        key = fold(_kazakh_latin(text))
+        for digraph, letter in _KAZAKH_DIGRAPHS:
+            key = key.replace(digraph, letter)
+        return key
     return text
 
 

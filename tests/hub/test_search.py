@@ -46,12 +46,12 @@ CORPUS: dict[str, tuple[str, str, str]] = {
     "kk-cyrl-kelisim": (
         "kk",
         "Қазақстан мен Өзбекстан сауда келісіміне қол қойды",
-        "Астанада өткен кездесуде екі ел президенттері ынтымақтастықты талқылады.",
+        "Астанада өткен кездесуде екі ел президенттері ынтымақтастықты талқылады. Келесі кездесу Шымкентте.",
     ),
     "kk-latn-forum": (
         "kk",
         "Qazaqstan astanasynda halyqaralyq investisiialyq forum ötti",
-        "Forumga 30 elden investorlar qatysty.",
+        "Forumga 30 elden investorlar qatysty. Kelesı forum Şymkentte ötedi.",
     ),
     "en-energy": (
         "en",
@@ -108,6 +108,11 @@ EXPECTED = {
     # Kazakh, both ways.
     "Қазақстан": ["kk-latn-forum", "kk-cyrl-kelisim"],
     "qazaqstan": ["kk-latn-forum", "kk-cyrl-kelisim"],
+    # BGN's digraphs and the Kazakh Latin alphabet's letters meet.
+    "Шымкентте": ["kk-latn-forum", "kk-cyrl-kelisim"],
+    "Şymkentte": ["kk-latn-forum", "kk-cyrl-kelisim"],
+    "Shymkentte": ["kk-latn-forum", "kk-cyrl-kelisim"],
+    "kelesi": ["kk-latn-forum", "kk-cyrl-kelisim"],
     # Russian Cyrillic matches Russian, never English by transliteration; and back.
     "Путин": ["ru-vystavka"],
     "Putin": ["en-energy"],
