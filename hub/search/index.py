@@ -17,7 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, delete, false, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    column,
+    delete,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from hub.models import LanguageVersion, SearchDocument, Story
@@ -152,20 +165,25 @@ class Position:
     language: str
 
 
-def search(
-    session: Session,
-    query: SearchQuery,
-    *,
-    reader_agency_id: int,
-    now: datetime,
-    language: str | None,
-    agency_id: int | None,
-    since: datetime | None,
-    until: datetime | None,
-    after: Position | None,
-    limit: int,
-) -> Sequence[SearchDocument]:
-    """Up to ``limit`` matching rows the reader may see, in result order, after ``after``.
+@dataclass(frozen=True)
+class SearchFilters:
+    reader_agency_id: int
+    now: datetime
+    language: str | None = None
+    agency_id: int | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    after: Position | None = None
+    limit: int = 20
+
+
+def search(session: Session, query: SearchQuery, filters: SearchFilters) -> Sequence[SearchDocument]:
+    """Up to ``filters.limit`` matching rows the reader may see, in result order."""
+    return list(session.scalars(search_statement(session, query, filters)))
+
+
+def search_statement(session: Session, query: SearchQuery, filters: SearchFilters) -> Select[SearchDocument]:
+    """The one query of a search page (tests EXPLAIN it).
 
     Visibility is the story's, read now: usable (not killed or withheld), and embargo
     passed unless the reader owns it — the rule of ``stories.service.visible_story``
@@ -181,28 +199,24 @@ def search(
         or_(false(), *alternatives),
         Story.pub_status == "usable",
         SearchDocument.version == Story.current_version,
-        or_(Story.agency_id == reader_agency_id, visible_to_all(now)),
+        or_(Story.agency_id == filters.reader_agency_id, visible_to_all(filters.now)),
     ]
-    if language is not None:
-        conditions.append(SearchDocument.language == language)
-    if agency_id is not None:
-        conditions.append(SearchDocument.agency_id == agency_id)
-    if since is not None:
-        conditions.append(SearchDocument.version_created >= since)
-    if until is not None:
-        conditions.append(SearchDocument.version_created < until)
-    if after is not None:
-        conditions.append(_before(after))
-    return list(
-        session.scalars(
-            select(SearchDocument)
-            .join(Story, Story.id == SearchDocument.story_id)
-            .where(*conditions)
-            .order_by(
-                SearchDocument.version_created.desc(), SearchDocument.story_id.desc(), SearchDocument.language.desc()
-            )
-            .limit(limit)
-        )
+    if filters.language is not None:
+        conditions.append(SearchDocument.language == filters.language)
+    if filters.agency_id is not None:
+        conditions.append(SearchDocument.agency_id == filters.agency_id)
+    if filters.since is not None:
+        conditions.append(SearchDocument.version_created >= filters.since)
+    if filters.until is not None:
+        conditions.append(SearchDocument.version_created < filters.until)
+    if filters.after is not None:
+        conditions.append(_before(filters.after))
+    return (
+        select(SearchDocument)
+        .join(Story, Story.id == SearchDocument.story_id)
+        .where(*conditions)
+        .order_by(SearchDocument.version_created.desc(), SearchDocument.story_id.desc(), SearchDocument.language.desc())
+        .limit(filters.limit)
     )
 
 

@@ -52,9 +52,7 @@ def search(
             agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
             if agency_id is None:
                 raise NotFound(f"no agency {agency!r}")
-        rows = index.search(
-            session,
-            query,
+        filters = index.SearchFilters(
             reader_agency_id=caller.agency_id,
             now=runtime.clock(),
             language=language,
@@ -62,8 +60,9 @@ def search(
             since=since,
             until=until,
             after=position,
-            limit=limit + 1,
+            limit=limit + 1,  # one more than asked: whether there is a next page
         )
+        rows = index.search(session, query, filters)
     page, more = rows[:limit], len(rows) > limit
     results = [
         SearchResult(

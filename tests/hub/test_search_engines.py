@@ -6,14 +6,18 @@ pushed before it existed is built by ``ulak db upgrade`` / ``ulak search reindex
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.db import downgrade, make_engine
+from hub.search.index import SearchFilters, search_statement
+from hub.search.query import parse_query
 from hub.search.text import indexed, latin_key
 from tests.fixtures.hub import HubHarness, make_settings, story
 
@@ -139,3 +143,35 @@ def test_reindex_refuses_an_outdated_schema(database_url: str, tmp_path: Path, m
     monkeypatch.setenv("ULAK_DATA_DIR", str(tmp_path / "data"))
     result = runner.invoke(app, ["search", "reindex"], catch_exceptions=False)
     assert result.exit_code == 1 and "ulak db upgrade" in result.stderr
+
+
+def test_a_search_is_one_indexed_query(indexed_hub: HubHarness) -> None:
+    """The plan uses the engine's full-text index (FTS5's MATCH; PostgreSQL's GIN index,
+    with sequential scans priced out so that the tiny test table does not hide the plan)."""
+    engine = indexed_hub.runtime.engine
+    query = parse_query("Тошкент пахта*")
+    filters = SearchFilters(reader_agency_id=1, now=datetime(2026, 12, 1, tzinfo=UTC), limit=21)
+    explain = "EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+
+    def explained(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        return explain + statement, parameters
+
+    with Session(engine) as session:
+        statement = search_statement(session, query, filters)
+        connection = session.connection()
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        event.listen(connection, "before_cursor_execute", explained, retval=True)
+        try:
+            plan = "\n".join(str(row[-1]) for row in connection.execute(statement).all())
+        finally:
+            event.remove(connection, "before_cursor_execute", explained)
+        if engine.dialect.name == "postgresql":
+            # The planner picks among indexes by cost (on this tiny table it may take the
+            # language index for the Latin alternatives); it never reads the whole table.
+            assert "Bitmap Index Scan on ix_search_documents_terms_vector" in plan, plan
+            assert "Seq Scan on search_documents" not in plan, plan
+        else:
+            assert plan.count("SCAN search_fts VIRTUAL TABLE INDEX 0:M") >= len(query.forms), plan
+            assert "SCAN search_documents" not in plan, plan  # rows are fetched by rowid only
+        assert len(list(session.scalars(statement))) == 3  # and it finds the texts that have both
