@@ -26,6 +26,7 @@ from hub.metrics import HubMetrics
 from hub.objects import router as objects_router
 from hub.ratelimit import RateLimiter, RateLimitHeadersMiddleware
 from hub.runtime import HubRuntime
+from hub.search.routes import router as search_router
 from hub.stories.routes import router as stories_router
 from hub.sweep import sweep_at_start
 from translation import langid
@@ -91,4 +92,5 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.include_router(jobs_router)
     app.include_router(glossary_router)
     app.include_router(delivery_router)
+    app.include_router(search_router)
     return app

@@ -13,10 +13,11 @@ from rich.table import Table
 from hub.agencies import service as agencies
 from hub.commands import glossary as glossary_commands
 from hub.commands import models as models_commands
+from hub.commands import search as search_commands
 from hub.commands import translate as translate_commands
 from hub.commands.settings import load_settings
 from hub.config import Settings
-from hub.db import SchemaOutdated, upgrade
+from hub.db import SchemaOutdated, current_revision, make_engine, upgrade
 from hub.errors import HubError
 from hub.jobs.coverage import blocked_hint
 from hub.runtime import HubRuntime
@@ -34,6 +35,7 @@ storage_app = typer.Typer(help="The object store.", no_args_is_help=True)
 app.add_typer(storage_app, name="storage")
 app.add_typer(models_commands.app, name="models")
 app.add_typer(glossary_commands.app, name="glossary")
+app.add_typer(search_commands.app, name="search")
 app.command("translate")(translate_commands.translate)
 
 out = Console()
@@ -148,10 +150,19 @@ def worker_health(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
-    """Create or migrate the database schema."""
+    """Create or migrate the database schema (and index existing stories for search when
+    the upgrade creates the search index)."""
     settings = load_settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        before = current_revision(engine)
+    finally:
+        engine.dispose()
     upgrade(settings.resolved_database_url, revision)
     out.print(f"database at {revision}", highlight=False)
+    indexed = search_commands.reindex_if_created(settings, before, revision)
+    if indexed is not None:
+        out.print(f"search index created: {indexed} language version(s) indexed", highlight=False)
 
 
 @agencies_app.command("create")

@@ -413,3 +413,37 @@ class StoredPackage(Base):
     sha256: Mapped[str] = mapped_column(String(64))  # of the archive's bytes
     stored_by: Mapped[str] = mapped_column(String(200))  # the host that stored it
     stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchDocument(Base):
+    """The searchable text of one language of a story's current version (hub/search/).
+
+    ``terms`` and ``latin_terms`` are the folded, space-separated words the engines index
+    (hub/search/text.py); the engine's own index over them is the migration's, not a
+    model's: on PostgreSQL, generated tsvector columns with GIN indexes; on SQLite, an
+    FTS5 table kept in step by triggers. ``headline`` and ``body`` are the plain text
+    that snippets are cut from. Visibility (status, embargo) is not copied here: search
+    reads it from the story at query time, so a released embargo needs no reindex."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("story_id", "language", name="uq_search_documents_story_language"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    version_created: Mapped[datetime] = mapped_column()
+    headline: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    terms: Mapped[str] = mapped_column(Text)
+    # The Latin key of an Uzbek or Kazakh text (its words in Latin script); None otherwise.
+    latin_terms: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+Index(
+    "ix_search_documents_order",
+    SearchDocument.version_created,
+    SearchDocument.story_id,
+    SearchDocument.language,
+)

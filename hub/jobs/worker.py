@@ -47,6 +47,7 @@ from hub.metrics import HubMetrics
 from hub.models import Agency, LanguageVersion, Story, TranslationJob
 from hub.packages.service import StoreSync
 from hub.runtime import HubRuntime
+from hub.search import index as search_index
 from hub.stories import edit_repository as edits
 from hub.stories import repository as stories
 from hub.stories.labels import Editor, kept_edits, main_editor
@@ -353,6 +354,10 @@ class TranslationWorker:
                 # The object goes in before the transaction that makes the row visible
                 # commits, as for pushes (hub.stories.service._push_once).
                 write_document(self.runtime, key, document)
+                # Searchable in its language from this commit on; a translation of an
+                # older version or of a story taken down meanwhile never enters the index.
+                if job.version == story.current_version and story.pub_status == "usable":
+                    search_index.index_language_version(session, story, job.version, job.target_lang, document, now)
                 feed_repo.append_entries(
                     session, story, job.version, [job.target_lang], story.pub_status, now=now, quality=report.status
                 )

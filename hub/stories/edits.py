@@ -24,6 +24,7 @@ from hub.feed import repository as feed_repo
 from hub.jobs import repository as jobs_repo
 from hub.models import LanguageVersion, Story
 from hub.runtime import HubRuntime
+from hub.search import index as search_index
 from hub.stories import edit_repository as edits_repo
 from hub.stories import repository as repo
 from hub.stories.labels import Editor, post_edited
@@ -62,6 +63,9 @@ def edit_translation(
         translation.document, translation.object_key = document, key
         translation.edited_by_agency_id, translation.edited_at = caller.agency_id, now
         translation.quality, translation.quality_reasons = "ok", None
+        search_index.index_language_version(
+            session, story, story.current_version, lang, document, translation.created_at
+        )
         edits_repo.save_units(
             session,
             story_id=story.id,

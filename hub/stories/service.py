@@ -19,6 +19,7 @@ from hub.media import repository as media_repo
 from hub.media.references import referenced_media
 from hub.models import LanguageVersion, Story, StoryVersion
 from hub.runtime import HubRuntime
+from hub.search import index as search_index
 from hub.stories import repository as repo
 from hub.stories.language import LanguageDecision, decide_language
 from hub.stories.ninjs import build_original, content_hash, present, story_uri
@@ -136,6 +137,7 @@ def _push_once(
         )
         session.flush()
         media_repo.record_references(session, row.id, version, referenced_media(document))
+        search_index.index_new_version(session, row, version, language, document, now)
         for hook in runtime.on_version_created:
             hook(session, row, version, now)
         feed_repo.append_entries(session, row, version, [language], "usable", now=now)
@@ -232,6 +234,7 @@ def change_status(runtime: HubRuntime, caller: Principal, story_id: str, pub_sta
         story.updated_at = now
         for hook in runtime.on_status_changed:
             hook(session, story, now)
+        search_index.remove_story(session, story.id)
         languages = repo.languages(session, story.id, story.current_version)
         feed_repo.append_entries(session, story, story.current_version, languages, pub_status, now=now)
         return story

@@ -1,13 +1,34 @@
-"""Alembic migrations and the models agree, up and down, on every backend."""
+"""Alembic migrations and the models agree, up and down, on every backend.
+
+The search index's engine-specific objects live in the migration only (hub/models.py
+``SearchDocument``): PostgreSQL's generated tsvector columns and their GIN indexes,
+SQLite's FTS5 table (and its shadow tables) and triggers. The comparison leaves exactly
+those out, and the tests below check that they are there, with the right definition.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from hub.db import check_schema, current_revision, downgrade, head_revision, make_engine, upgrade
 from hub.models import Base
+
+ENGINE_SEARCH_COLUMNS = {"terms_vector", "latin_vector"}
+ENGINE_SEARCH_INDEXES = {"ix_search_documents_terms_vector", "ix_search_documents_latin_vector"}
+
+
+def _not_engine_search_object(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    if type_ == "table" and name is not None and name.startswith("search_fts"):
+        return False
+    if parent_names.get("table_name") == "search_documents":
+        return not (type_ == "column" and name in ENGINE_SEARCH_COLUMNS) and not (
+            type_ == "index" and name in ENGINE_SEARCH_INDEXES
+        )
+    return True
 
 
 def test_schema_at_head_matches_the_models(database_url: str) -> None:
@@ -16,10 +37,38 @@ def test_schema_at_head_matches_the_models(database_url: str) -> None:
         assert current_revision(engine) == head_revision()
         check_schema(engine)
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": _not_engine_search_object})
+            diff = compare_metadata(context, Base.metadata)
         assert diff == []
+        _assert_search_engine_objects(engine)
     finally:
         engine.dispose()
+
+
+def _assert_search_engine_objects(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            columns = {c["name"]: str(c["type"]) for c in inspect(conn).get_columns("search_documents")}
+            assert {name: columns.get(name) for name in ENGINE_SEARCH_COLUMNS} == dict.fromkeys(
+                ENGINE_SEARCH_COLUMNS, "TSVECTOR"
+            )
+            methods = dict(
+                conn.execute(
+                    text(
+                        "SELECT i.relname, am.amname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                        "JOIN pg_am am ON am.oid = i.relam WHERE x.indrelid = 'search_documents'::regclass"
+                    )
+                ).all()
+            )
+            assert {name: methods.get(name) for name in ENGINE_SEARCH_INDEXES} == dict.fromkeys(
+                ENGINE_SEARCH_INDEXES, "gin"
+            )
+            assert conn.scalar(text("SELECT count(*) FROM pg_ts_config WHERE cfgname = 'ulak_search'")) == 1
+        else:
+            sql = conn.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'search_fts'"))
+            assert sql is not None and "fts5" in sql and "content='search_documents'" in sql
+            triggers = set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+            assert {"search_documents_ai", "search_documents_ad", "search_documents_au"} <= triggers
 
 
 def test_downgrade_to_base_and_up_again(database_url: str) -> None:
@@ -29,5 +78,6 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(database_url)
         assert current_revision(engine) == head_revision()
+        _assert_search_engine_objects(engine)
     finally:
         engine.dispose()

@@ -33,6 +33,7 @@ from .models import (
     MediaObject,
     Ninjs,
     PushResult,
+    SearchPage,
     StatusChange,
     StoryTranslations,
     StoryVersions,
@@ -223,6 +224,26 @@ class AsyncUlakClient:
     async def deliveries(self, subscription_id: str, *, limit: int = 100, before: int | None = None) -> DeliveryLog:
         """The delivery log, newest first; pass ``log.next`` as ``before`` for older attempts."""
         return await self._send(_core.deliveries(subscription_id, limit=limit, before=before))
+
+    # --- search --------------------------------------------------------------------
+
+    async def search(
+        self,
+        q: str,
+        *,
+        lang: str | None = None,
+        agency: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        after: str | None = None,
+    ) -> SearchPage:
+        """Search the current versions of stories in every language (or ``lang``'s):
+        words all match, ``"a phrase"``, ``prefix*``; Uzbek and Kazakh match across
+        Cyrillic and Latin. Newest first; pass ``page.next`` as ``after`` for more.
+        ``since``/``until`` must be timezone-aware (``since`` inclusive, ``until`` not)."""
+        call = _core.search(q, lang=lang, agency=agency, since=since, until=until, limit=limit, after=after)
+        return await self._send(call)
 
     # --- feed ----------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from .models import (
     Model,
     Ninjs,
     PushResult,
+    SearchPage,
     StatusChange,
     StoryTranslations,
     StoryVersions,
@@ -284,6 +285,26 @@ def feed_page(
     if quality is not None:
         params["quality"] = quality
     return Call("GET", "/v1/feed", lambda _, b: FeedPage.model_validate(b), Retry.IDEMPOTENT, params=params)
+
+
+def search(
+    q: str,
+    *,
+    lang: str | None,
+    agency: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    after: str | None,
+) -> Call[SearchPage]:
+    params: dict[str, str | int] = {"q": q, "limit": limit}
+    optional = {"lang": lang, "agency": agency, "after": after}
+    params.update({name: value for name, value in optional.items() if value is not None})
+    # The hub refuses a moment without a timezone (422): send what was given, it decides.
+    params.update(
+        {name: value.isoformat() for name, value in (("since", since), ("until", until)) if value is not None}
+    )
+    return Call("GET", "/v1/search", lambda _, b: SearchPage.model_validate(b), Retry.IDEMPOTENT, params=params)
 
 
 def upload_media(source: MediaSource) -> Call[MediaObject]:

@@ -266,6 +266,26 @@ class FeedPage(Model):
     next: str
 
 
+# --- search ------------------------------------------------------------------------
+
+
+class SearchResult(Model):
+    """A language version of a story that matched: read it whole with
+    ``get_story(result.story_id, lang=result.language)``."""
+
+    story_id: str
+    version: int
+    language: str
+    headline: str
+    snippet: str  # plain text around the first match; "…" marks a cut
+    version_created: datetime
+
+
+class SearchPage(Model):
+    results: list[SearchResult]
+    next: str | None = None  # pass as ``after`` for the next page; None on the last one
+
+
 # --- glossary ----------------------------------------------------------------------
 
 
