@@ -7,6 +7,7 @@ CI (``CI=true``) an unreachable PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -29,6 +30,18 @@ def _clean_ulak_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("ULAK_") and not name.startswith("ULAK_TEST_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _restore_ulak_logging() -> Iterator[None]:
+    """A CLI command run in-process (CliRunner) adds a handler on the ``ulak`` logger
+    bound to the runner's stderr, which is closed when the command returns: left in
+    place, every later log line of a worker thread would fail to write."""
+    logger = logging.getLogger("ulak")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -156,6 +156,29 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
     return True
 
 
+def _visible_entries(reader_agency_id: int, languages: Sequence[str]) -> Select[Any]:
+    """Feed entries in ``languages`` with their document and the story's source language,
+    as ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
+    their release for everyone else."""
+    return (
+        select(FeedEntry, LanguageVersion.document, Story.source_lang)
+        .join(
+            LanguageVersion,
+            and_(
+                LanguageVersion.story_id == FeedEntry.story_id,
+                LanguageVersion.version == FeedEntry.version,
+                LanguageVersion.language == FeedEntry.language,
+            ),
+        )
+        .join(Story, Story.id == FeedEntry.story_id)
+        .where(
+            FeedEntry.language.in_(languages) if len(languages) > 1 else FeedEntry.language == languages[0],
+            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
+            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
+        )
+    )
+
+
 def page(
     session: Session,
     *,
@@ -170,24 +193,7 @@ def page(
     ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
     their release for everyone else. ``agency_ids``: only these agencies' stories."""
     query = (
-        select(FeedEntry, LanguageVersion.document, Story.source_lang)
-        .join(
-            LanguageVersion,
-            and_(
-                LanguageVersion.story_id == FeedEntry.story_id,
-                LanguageVersion.version == FeedEntry.version,
-                LanguageVersion.language == FeedEntry.language,
-            ),
-        )
-        .join(Story, Story.id == FeedEntry.story_id)
-        .where(
-            FeedEntry.language.in_(languages) if len(languages) > 1 else FeedEntry.language == languages[0],
-            FeedEntry.seq > after,
-            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
-            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
-        )
-        .order_by(FeedEntry.seq)
-        .limit(limit)
+        _visible_entries(reader_agency_id, languages).where(FeedEntry.seq > after).order_by(FeedEntry.seq).limit(limit)
     )
     if until is not None:
         query = query.where(FeedEntry.seq <= until)
@@ -241,25 +247,7 @@ def latest_per_story(
     ``page``). A story's newest entry is its current state: its latest version, or the
     kill or withhold that followed. Reads a bounded window of the newest entries (a
     story updated many times takes several of its slots)."""
-    query = (
-        select(FeedEntry, LanguageVersion.document, Story.source_lang)
-        .join(
-            LanguageVersion,
-            and_(
-                LanguageVersion.story_id == FeedEntry.story_id,
-                LanguageVersion.version == FeedEntry.version,
-                LanguageVersion.language == FeedEntry.language,
-            ),
-        )
-        .join(Story, Story.id == FeedEntry.story_id)
-        .where(
-            FeedEntry.language == language,
-            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
-            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader_agency_id),
-        )
-        .order_by(FeedEntry.seq.desc())
-        .limit(limit * 4)
-    )
+    query = _visible_entries(reader_agency_id, [language]).order_by(FeedEntry.seq.desc()).limit(limit * 4)
     if agency_id is not None:
         query = query.where(FeedEntry.agency_id == agency_id)
     newest: dict[str, LatestRow] = {}
