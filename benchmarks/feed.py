@@ -243,12 +243,21 @@ def database(backend: str, count: int, workdir: Path, postgres_url: str) -> Iter
 # ---------------------------------------------------------------------------- server
 
 
+# Limits no benchmark reaches: the limiter runs (its cost is measured), nothing is refused.
+UNREACHED_RATE_LIMITS = "pull=100000000/minute;push=100000000/minute;edit=100000000/minute;admin=100000000/minute"
+
+
 @contextmanager
 def hub_server(database_url: str, workdir: Path) -> Iterator[str]:
     """``ulak serve`` in a subprocess on a free loopback port; yields its base URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ULAK_")}
-    env.update(ULAK_DATABASE_URL=database_url, ULAK_DATA_DIR=str(workdir / "hub-data"), ULAK_EMBEDDED_WORKER="false")
+    env.update(
+        ULAK_DATABASE_URL=database_url,
+        ULAK_DATA_DIR=str(workdir / "hub-data"),
+        ULAK_EMBEDDED_WORKER="false",
+        ULAK_RATE_LIMITS=UNREACHED_RATE_LIMITS,
+    )
     log_path = workdir / "hub.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -25,6 +26,10 @@ class SchemaOutdated(Exception):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # JSON columns (stored ninjs documents) are decoded with orjson: a feed page decodes a
+    # hundred of them. Encoding stays the standard library's (writes are not the hot path,
+    # and it is what every stored document was written with).
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

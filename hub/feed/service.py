@@ -56,8 +56,12 @@ def read_feed(
     if quality is not None and quality not in QUALITY_FILTERS:
         raise InvalidRequest(f"quality: {quality!r} is not a filter; use quality=ok or leave it out")
     start = decode_cursor(after)
-    release_due_embargoes(runtime)
     with runtime.read() as session:
+        # The embargo check shares the page's session: one indexed read, and only when a
+        # release is due does the write below run (then the page is read afresh).
+        if repo.due_embargo_story_ids(session, runtime.clock()):
+            session.close()
+            release_due_embargoes(runtime)
         agency_id = None
         if agency is not None:
             agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
