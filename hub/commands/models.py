@@ -8,7 +8,6 @@ stderr and exit 1.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,16 +15,16 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
+from hub.commands.argos_index import install_from_url, load_argos_index
 from hub.commands.settings import load_settings
 from hub.commands.stored_models import print_where, publish_command, store_installed, stored_digests
 from hub.config import Settings
 from hub.jobs.coverage import MULTILINGUAL_CHECKPOINT, blocked_hint
 from translation.convert import INSTALL_HINT, convert_checkpoint
 from translation.errors import ConverterMissing, IndexUnavailable, ModelNotInstalled, TranslationError
-from translation.index import IndexEntry, download, find_entry, load_index
+from translation.index import find_entry
 from translation.packages import (
     PackageInfo,
     import_model,
@@ -61,23 +60,6 @@ def _errors() -> Iterator[None]:
         _fail(str(exc))
 
 
-_OFFLINE_HINT = (
-    "offline, install package files with `ulak models setup --from DIR` or `ulak models install FILE`; "
-    "or set ULAK_ARGOS_INDEX_URL to a reachable mirror of the index"
-)
-
-
-def _index_cache(settings: Settings) -> Path:
-    return settings.data_dir / "cache" / "argos-index.json"
-
-
-def _load_index(settings: Settings, *, refresh: bool = False) -> list[IndexEntry]:
-    try:
-        return load_index(settings.argos_index_url, _index_cache(settings), refresh=refresh)
-    except IndexUnavailable as exc:
-        raise IndexUnavailable(f"the package index is unreachable ({exc}); {_OFFLINE_HINT}") from None
-
-
 def _print_installed(info: PackageInfo, verb: str, *, store: bool = True) -> None:
     """Say what changed; an installed package is also kept in the object store when the
     hub keeps models there (ULAK_MODELS_IN_STORE), for the workers of other machines."""
@@ -95,7 +77,7 @@ def available(
     """Packages the Argos index offers (cached under the data dir)."""
     settings = load_settings()
     with _errors():
-        entries = _load_index(settings, refresh=refresh)
+        entries = load_argos_index(settings, refresh=refresh)
     installed = {p.code: p.version for p in installed_packages(settings.resolved_models_dir)}
     if json_output:
         rows = [e.to_dict() | {"installed": installed.get(e.code)} for e in entries]
@@ -109,34 +91,8 @@ def available(
     Console().print(table)
 
 
-def _download_with_progress(url: str, dest: Path) -> Path:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    console = Console(stderr=True)
-    # A bar is for a human at a terminal; in logs and pipes it would only add noise.
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task(f"downloading {url.rsplit('/', 1)[-1]}", total=None)
-
-        def update(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
-        return download(url, dest, on_progress=update)
-
-
 def _looks_like_path(source: str) -> bool:
     return "/" in source or "\\" in source or source.endswith(".argosmodel")
-
-
-def _install_url(url: str, packages_dir: Path) -> PackageInfo:
-    packages_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=packages_dir, prefix=".download-") as scratch:
-        archive = _download_with_progress(url, Path(scratch) / "package.argosmodel")
-        return install_archive(archive, packages_dir)
 
 
 @app.command("install")
@@ -150,7 +106,7 @@ def install(
     packages_dir = settings.resolved_models_dir
     with _errors():
         if source.startswith(("http://", "https://")):
-            info = _install_url(source, packages_dir)
+            info = install_from_url(source, packages_dir)
         elif Path(source).is_file():
             info = install_archive(Path(source), packages_dir)
         elif Path(source).is_dir():
@@ -162,10 +118,10 @@ def install(
             # network error (offline) or "no package" to the real problem.
             _fail(f"no such file: {source}")
         else:
-            entry = find_entry(_load_index(settings), source)
+            entry = find_entry(load_argos_index(settings), source)
             if not entry.links:
                 _fail(f"the index lists no download link for {entry.code}")
-            info = _install_url(entry.links[0], packages_dir)
+            info = install_from_url(entry.links[0], packages_dir)
     _print_installed(info, "installed")
 
 
@@ -290,7 +246,7 @@ def _offers(settings: Settings, from_dir: Path | None) -> tuple[list[Offer], str
             typer.echo(f"skipped {reason}", err=True)
         return offers, f"no package file in {from_dir} serves them"
     try:
-        return offers_from_index(_load_index(settings)), None
+        return offers_from_index(load_argos_index(settings)), None
     except IndexUnavailable as exc:
         typer.echo(f"error: {exc}", err=True)
         return [], "the package index is unreachable"
@@ -362,7 +318,7 @@ def setup(
             continue
         try:
             if offer.location.startswith(("http://", "https://")):
-                info = _install_url(offer.location, packages_dir)
+                info = install_from_url(offer.location, packages_dir)
             else:
                 info = install_archive(Path(offer.location), packages_dir)
         except TranslationError as exc:
