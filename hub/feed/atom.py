@@ -164,7 +164,8 @@ def _first_value(items: Any) -> str | None:
 
 
 def _plain(text: str) -> str:
-    return _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+    """Text of HTML (or of plain text): tags dropped, entities decoded, spaces joined."""
+    return html.unescape(_SPACE.sub(" ", _TAG.sub(" ", text)).strip())
 
 
 def _texts(document: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -178,13 +179,14 @@ def _texts(document: dict[str, Any]) -> tuple[str | None, str | None]:
             content = sanitize_html(value)
         else:
             paragraphs = (p.strip() for p in value.split("\n\n") if p.strip())
-            content = "".join(f"<p>{sanitize_html(p)}</p>" for p in paragraphs)
-    summary = _first_value(document.get("descriptions"))
+            content = "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    description = _first_value(document.get("descriptions"))
+    summary = _plain(description) if description else None
     if summary is None and content:
         summary = _plain(content)
         if len(summary) > SUMMARY_CHARS:
             summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
-    return (_plain(summary) if summary else None), content
+    return summary or None, content
 
 
 def _media(document: dict[str, Any], base: str) -> list[tuple[str, str, str | None]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 import httpx
@@ -169,3 +170,22 @@ def test_a_translation_is_an_entry_of_its_language_labelled_machine_translation(
     assert entry.id.endswith(":tr")
     assert ("machine-translation", "urn:ulak:origin") in {(t.term, t.get("scheme")) for t in entry.tags}
     assert entry.author == "AZERTAC"
+
+
+def test_plain_text_is_escaped_not_read_as_markup(hub: HubHarness) -> None:
+    key = hub.agency("azertac")
+    text = "Qiymət <b>artıb</b> & düşüb.\n\nİkinci abzas."
+    hub.client.post("/v1/stories", json=story("urn:atom:p", body=text), headers=hub.auth(key)).raise_for_status()
+    raw = hub.client.get("/v1/feed.atom?lang=az", headers=hub.auth(key)).text
+    [entry] = feedparser.parse(raw).entries
+    # The HTML content shows the angle brackets as text; the summary is the plain text.
+    content = ElementTree.fromstring(raw).find(
+        "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content"
+    )
+    assert content is not None
+    assert content.text == "<p>Qiymət &lt;b&gt;artıb&lt;/b&gt; &amp; düşüb.</p><p>İkinci abzas.</p>"
+    summary = ElementTree.fromstring(raw).find(
+        "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary"
+    )
+    assert summary is not None and summary.text == "Qiymət <b>artıb</b> & düşüb. İkinci abzas."
+    assert "artıb" in entry.summary
