@@ -40,7 +40,7 @@ def count_request(request: Request, principal: Principal, scope: str) -> None:
     decision = limiter.hit(principal.key_id, scope) if limiter is not None else None
     if decision is None:
         return
-    request.state._state[STATE_KEY] = decision
+    setattr(request.state, STATE_KEY, decision)  # read back from the scope by the headers middleware
     if not decision.allowed:
         raise RateLimited(
             f"this key has used its {scope} limit of {decision.window}; retry in {max(1, decision.reset_seconds)} s"
