@@ -60,6 +60,7 @@ from hub.feed.service import read_feed
 from hub.runtime import HubRuntime
 from hub.stories.ninjs import build_original
 from hub.stories.schemas import StoryCreate
+from hub.stories.served import served_texts
 from storage.layout import story_key
 from tests.fixtures.databases import scratch_postgres_database
 from tests.fixtures.hub import free_port, wait_for_hub
@@ -91,9 +92,10 @@ BODY_HTML = "".join(
 # ---------------------------------------------------------------------------- data
 
 
-def document_template() -> str:
-    """The hub's stored ninjs for one pushed story, as a %-template over the story id,
-    guid, headline number and time, so a million of them cost string formatting only."""
+def document_template() -> tuple[str, str]:
+    """The hub's stored ninjs for one pushed story and its served text, as %-templates
+    over the story id, guid, headline number and time, so a million of them cost string
+    formatting only."""
     submitted = {
         "uri": "GUID",
         "language": LANGUAGE,
@@ -119,7 +121,13 @@ def document_template() -> str:
         agency_code=AGENCY,
         agency_name="Bench Agency",
     )
-    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace("%", "%%")
+    served, served_associations = served_texts(doc)  # as LanguageVersion keeps them
+    assert served_associations is None  # no pictures: the column stays NULL
+    return _template(json.dumps(doc, ensure_ascii=False, separators=(",", ":"))), _template(served)
+
+
+def _template(raw: str) -> str:
+    raw = raw.replace("%", "%%")
     for placeholder, name in (("STORYID", "id"), ("GUID", "guid"), ("NUMBER", "n"), ("2001-02-03T04:05:06Z", "iso")):
         raw = raw.replace(placeholder, f"%({name})s")
     return raw
@@ -143,14 +151,25 @@ def batches(rows: Iterator[Any], size: int = BATCH) -> Iterator[list[Any]]:
         yield batch
 
 
-def table_rows(story: tuple[int, str, str, str], agency_id: int, template: str) -> dict[str, tuple[Any, ...]]:
+def table_rows(
+    story: tuple[int, str, str, str], agency_id: int, templates: tuple[str, str]
+) -> dict[str, tuple[Any, ...]]:
     n, story_id, guid, created = story
-    iso = created.replace("+00:00", "Z")
-    document = template % {"id": story_id, "guid": guid, "n": n, "iso": iso}
+    values = {"id": story_id, "guid": guid, "n": n, "iso": created.replace("+00:00", "Z")}
+    document, served = (template % values for template in templates)
     return {
         "stories": (story_id, agency_id, guid, LANGUAGE, 1, "usable", created, created),
         "story_versions": (story_id, 1, uuid.uuid4().hex * 2, LANGUAGE, created),
-        "language_versions": (story_id, 1, LANGUAGE, True, story_key(AGENCY, story_id, 1, LANGUAGE), document, created),
+        "language_versions": (
+            story_id,
+            1,
+            LANGUAGE,
+            True,
+            story_key(AGENCY, story_id, 1, LANGUAGE),
+            document,
+            served,
+            created,
+        ),
         "feed_entries": (story_id, 1, LANGUAGE, "usable", agency_id, created),
     }
 
@@ -158,7 +177,7 @@ def table_rows(story: tuple[int, str, str, str], agency_id: int, template: str) 
 COLUMNS = {
     "stories": "id, agency_id, guid, source_lang, current_version, pub_status, first_created, updated_at",
     "story_versions": "story_id, version, content_hash, source_lang, version_created",
-    "language_versions": "story_id, version, language, is_original, object_key, document, created_at",
+    "language_versions": "story_id, version, language, is_original, object_key, document, served, created_at",
     "feed_entries": "story_id, version, language, pub_status, agency_id, created_at",
 }
 

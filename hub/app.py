@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
         finally:
             if worker is not None:
                 await run_in_threadpool(worker.stop)
+            if app.state.rate_limiter is not None:
+                app.state.rate_limiter.close()
 
     # /docs and /redoc with Swagger UI and ReDoc served by the hub itself, not a CDN an
     # air-gapped newsroom cannot reach; no online spec validator either.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal, authenticate
 from hub.errors import RateLimited, Unauthorized
@@ -17,9 +20,11 @@ _bearer = HTTPBearer(auto_error=False, description="An Ulak API key: `ulak keys 
 # Feed readers speak HTTP Basic, not Bearer: the Atom feed also takes the key as the password.
 _basic = HTTPBasic(auto_error=False, realm="Ulak", description="Atom feed only: any user name, the API key as password")
 FEED_READER_CHALLENGE = 'Basic realm="Ulak", Bearer'
+T = TypeVar("T")
 
 
-def get_runtime(request: Request) -> HubRuntime:
+async def get_runtime(request: Request) -> HubRuntime:
+    # async: nothing to wait for, so no trip through the thread pool
     return request.app.state.runtime
 
 
@@ -72,6 +77,56 @@ def counted_as(scope: str) -> Callable[..., Principal]:
 
 PushCaller = Annotated[Principal, Depends(require_scope("push"))]
 PullCaller = Annotated[Principal, Depends(require_scope("pull"))]
+
+
+@dataclass(frozen=True)
+class PullRead:
+    """A read transaction with the caller authenticated in it."""
+
+    session: Session
+    caller: Principal
+
+    async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``work(*args, **kwargs)`` in a worker thread, the session ended there too."""
+
+        def run_and_close() -> T:
+            try:
+                return work(*args, **kwargs)
+            finally:
+                self.session.close()
+
+        return await run_in_threadpool(run_and_close)
+
+
+async def pull_read(
+    request: Request, runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> AsyncIterator[PullRead]:
+    """One session for a whole read request (feed pages, stories): the key is looked up
+    in the transaction that then serves the request. Two trips through the thread pool
+    (this lookup, then the route's ``PullRead.run``), each handing the GIL between the
+    event loop and a worker thread, instead of one per dependency and one for the route."""
+    session = runtime.sessions()
+
+    def authorize() -> Principal:
+        if runtime.engine.dialect.name == "postgresql":
+            # Under READ COMMITTED each statement of a read sees its own snapshot, in a
+            # transaction or not; without one there is no BEGIN and no ROLLBACK round trip.
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        principal = authenticate(session, credentials.credentials if credentials else None)
+        principal.require("pull")
+        count_request(request, principal, "pull")
+        return principal
+
+    try:
+        yield PullRead(session, await run_in_threadpool(authorize))
+    finally:
+        if session.in_transaction():  # ended early (an error): end it off the event loop
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+PullReadDep = Annotated[PullRead, Depends(pull_read, scope="function")]
 
 
 def get_feed_reader(

@@ -24,7 +24,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+
+from hub.stories.served import served_texts
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a real BIGINT identity.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
@@ -138,6 +140,10 @@ class LanguageVersion(Base):
     is_original: Mapped[bool] = mapped_column(Boolean)
     object_key: Mapped[str] = mapped_column(String(400))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The document as feed pages and story reads serve it, kept ready (hub/stories/served.py):
+    # set with the document, so the two never disagree.
+    served: Mapped[str] = mapped_column(Text)
+    served_associations: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A translation post-edited by a person: which agency, when. None for machine output.
     edited_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)
@@ -146,6 +152,11 @@ class LanguageVersion(Base):
     # None for originals; an edited translation is "ok".
     quality: Mapped[str | None] = mapped_column(String(8), default=None)
     quality_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+
+    @validates("document")
+    def _keep_served(self, _key: str, document: dict[str, Any]) -> dict[str, Any]:
+        self.served, self.served_associations = served_texts(document)
+        return document
 
 
 class MediaObject(Base):

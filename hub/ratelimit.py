@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.db import make_engine
 from hub.models import RateLimitCounter
 
 if TYPE_CHECKING:
@@ -127,12 +128,16 @@ class RateLimiter:
         uri = settings.rate_limit_storage
         if uri is None:
             uri = DATABASE_STORAGE if engine.dialect.name == "postgresql" else "memory://"
-        storage = DatabaseStorage(engine) if uri == DATABASE_STORAGE else storage_from_string(uri)
+        storage = DatabaseStorage.for_hub(engine) if uri == DATABASE_STORAGE else storage_from_string(uri)
         if not isinstance(storage, Storage):  # an async+… URI: the hub's dependencies run in threads
             raise ValueError(
                 f"ULAK_RATE_LIMIT_STORAGE: {uri!r} is an asyncio storage; use memory://, redis://… or database"
             )
         return cls(limits, storage)
+
+    def close(self) -> None:
+        if isinstance(self.storage, DatabaseStorage):
+            self.storage.close()
 
     def hit(self, key_id: str, scope: str) -> Decision | None:
         """Count one request of ``key_id`` against ``scope``'s limits. None when the scope
@@ -173,12 +178,33 @@ class DatabaseStorage(Storage):
 
     STORAGE_SCHEME = None  # built directly with the engine, never from a URI
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, owned: bool = False) -> None:
         super().__init__()
-        self.engine = engine
+        self.engine, self._owned = engine, owned
         self._swept_at = 0.0
         self._sweep_lock = threading.Lock()
         self._last = threading.local()  # (key, count, expires_at) of this thread's last incr
+
+    @classmethod
+    def for_hub(cls, engine: Engine) -> DatabaseStorage:
+        """On PostgreSQL, counters get a pool of their own: autocommit (one upsert is one
+        round trip, no BEGIN/COMMIT), ``synchronous_commit`` off (a count lost to a crash
+        costs nothing; waiting for the WAL flush cost every request a disk write), no
+        ping before each use (after a dropped connection one request goes uncounted; the
+        pool then reconnects). Close it with ``close``."""
+        if engine.dialect.name != "postgresql":
+            return cls(engine)
+        counters = make_engine(
+            engine.url.render_as_string(hide_password=False),
+            connect_args={"options": "-c synchronous_commit=off"},
+            isolation_level="AUTOCOMMIT",
+            pool_pre_ping=False,
+        )
+        return cls(counters, owned=True)
+
+    def close(self) -> None:
+        if self._owned:
+            self.engine.dispose()
 
     @property
     def base_exceptions(self) -> type[Exception]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.auth.keys import MEMBER_ONLY_SCOPES, PARTNERS_PULL, secret_matches, split_key
@@ -36,26 +36,43 @@ class Principal:
         return "admin" in self.scopes
 
 
+# Built once: every request authenticates, and building the statement cost as much as
+# running it. Plain columns, no ORM objects: a lookup by primary key.
+_KEY_LOOKUP = (
+    select(
+        ApiKey.id,
+        ApiKey.secret_hash,
+        ApiKey.scopes,
+        ApiKey.languages,
+        ApiKey.revoked_at.is_not(None),
+        Agency.id,
+        Agency.code,
+        Agency.name,
+        Agency.is_partner,
+    )
+    .join(Agency, Agency.id == ApiKey.agency_id)
+    .where(ApiKey.id == bindparam("key_id"))
+)
+
+
 def authenticate(session: Session, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     parts = split_key(token)
     row = None
     if parts is not None:
-        row = session.execute(
-            select(ApiKey, Agency).join(Agency, Agency.id == ApiKey.agency_id).where(ApiKey.id == parts[0])
-        ).first()
-    if row is None or parts is None or not secret_matches(parts[1], row.ApiKey.secret_hash):
+        row = session.execute(_KEY_LOOKUP, {"key_id": parts[0]}).first()
+    if row is None or parts is None or not secret_matches(parts[1], row.secret_hash):
         raise Unauthorized("unknown API key")
-    key, agency = row.ApiKey, row.Agency
-    if key.revoked_at is not None:
-        raise Unauthorized(f"API key {key.id} was revoked")
+    key_id, _, scopes, languages, revoked, agency_id, agency_code, agency_name, is_partner = row
+    if revoked:
+        raise Unauthorized(f"API key {key_id} was revoked")
     return Principal(
-        key.id,
-        agency.id,
-        agency.code,
-        agency.name,
-        frozenset(key.scopes.split(",")),
-        is_partner=agency.is_partner,
-        languages=frozenset(key.languages.split(",")) if key.languages else frozenset(),
+        key_id,
+        agency_id,
+        agency_code,
+        agency_name,
+        frozenset(scopes.split(",")),
+        is_partner=is_partner,
+        languages=frozenset(languages.split(",")) if languages else frozenset(),
     )

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hub.delivery import repository as repo
-from hub.delivery.sender import Outcome, WebhookSender, message_id, webhook_body
+from hub.delivery.sender import Outcome, WebhookSender, message_id
 from hub.delivery.targets import Resolver, system_resolver
 from hub.feed import repository as feed_repo
 from hub.feed.service import entry_json, release_due_embargoes
@@ -153,11 +153,10 @@ class DeliveryWorker:
                     agency_ids=agency_ids,
                     until=high,
                 )
-                links = feed_repo.languages_of(session, {(r.story_id, r.version) for r in rows})
             for row in rows:
                 if stop.is_set():
                     return False
-                body = webhook_body(entry_json(row, links[(row.story_id, row.version)]))
+                body = entry_json(row).decode()
                 if not self._attempt(sub, row.seq, body):
                     return False
                 sent += 1

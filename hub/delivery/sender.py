@@ -9,11 +9,9 @@ same on every retry and every replay and receivers can de-duplicate on it.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpcore
 from standardwebhooks.webhooks import Webhook
@@ -28,11 +26,6 @@ MAX_ANSWER_BYTES = 4096
 
 def message_id(subscription_id: str, seq: int) -> str:
     return f"msg_{subscription_id}_{seq}"
-
-
-def webhook_body(entry: dict[str, Any]) -> str:
-    """The exact text that is signed and sent (compact JSON, UTF-8 as is)."""
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -23,28 +23,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.db import affected_rows
-from hub.models import FeedEntry, LanguageVersion, Story
+from hub.models import FeedEntry, LanguageVersion, Story, UTCDateTime
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
 
 
 @dataclass(frozen=True)
 class FeedRow:
+    """A feed entry with its document's stored texts (hub/stories/served.py) and, for an
+    original, the languages its story version exists in (for the links)."""
+
     seq: int
     story_id: str
     version: int
     language: str
     pub_status: str
-    document: dict[str, Any]
-    source_lang: str
     quality: str
+    source_lang: str
+    served: str
+    served_associations: str | None
+    languages: list[str] | None
 
 
 def take_feed_lock(session: Session) -> None:
@@ -96,8 +102,16 @@ def _due(now: datetime) -> Any:
     return and_(Story.embargo_released_at.is_(None), Story.embargoed_until <= now)
 
 
+# Run by every feed read: built once.
+_DUE_EMBARGOES = (
+    select(Story.id)
+    .where(Story.embargo_released_at.is_(None), Story.embargoed_until <= bindparam("now", type_=UTCDateTime()))
+    .limit(500)
+)
+
+
 def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
-    return list(session.scalars(select(Story.id).where(_due(now)).limit(500)))
+    return list(session.scalars(_DUE_EMBARGOES, {"now": now}))
 
 
 def lock_due_embargoes(session: Session, now: datetime) -> list[Story]:
@@ -192,17 +206,77 @@ def page(
     """Entries after ``after`` (and up to ``until``) in ``languages``, in feed order, as
     ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
     their release for everyone else. ``agency_ids``: only these agencies' stories."""
-    query = (
-        _visible_entries(reader_agency_id, languages).where(FeedEntry.seq > after).order_by(FeedEntry.seq).limit(limit)
-    )
+    query = _page_query(len(languages) > 1, until is not None, agency_ids is not None)
+    values: dict[str, Any] = {"reader": reader_agency_id, "after": after, "limit": limit}
+    values["languages" if len(languages) > 1 else "language"] = list(languages) if len(languages) > 1 else languages[0]
     if until is not None:
-        query = query.where(FeedEntry.seq <= until)
+        values["until"] = until
     if agency_ids is not None:
-        query = query.where(FeedEntry.agency_id.in_(agency_ids))
+        values["agency_ids"] = list(agency_ids)
     return [
-        FeedRow(e.seq, e.story_id, e.version, e.language, e.pub_status, doc, source_lang, e.quality)
-        for e, doc, source_lang in session.execute(query)
+        FeedRow(seq, story_id, version, lang, status, quality, source, served, own, _split(languages_csv))
+        for seq, story_id, version, lang, status, quality, source, served, own, languages_csv in session.execute(
+            query, values
+        )
     ]
+
+
+@cache
+def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[Any]:
+    """The page query, built once per shape with bound parameters: building it per call
+    cost more than running it. Plain columns: the stored texts, not the document, and an
+    original's languages from a correlated subquery (taken only for originals, one index
+    range each)."""
+    others = aliased(LanguageVersion)
+    languages_of_version = (
+        select(func.aggregate_strings(others.language, ","))
+        .where(others.story_id == FeedEntry.story_id, others.version == FeedEntry.version)
+        .scalar_subquery()
+    )
+    reader: Any = bindparam("reader")
+    query = (
+        select(
+            FeedEntry.seq,
+            FeedEntry.story_id,
+            FeedEntry.version,
+            FeedEntry.language,
+            FeedEntry.pub_status,
+            FeedEntry.quality,
+            Story.source_lang,
+            LanguageVersion.served,
+            LanguageVersion.served_associations,
+            case((FeedEntry.language == Story.source_lang, languages_of_version), else_=None),
+        )
+        .select_from(FeedEntry)
+        .join(
+            LanguageVersion,
+            and_(
+                LanguageVersion.story_id == FeedEntry.story_id,
+                LanguageVersion.version == FeedEntry.version,
+                LanguageVersion.language == FeedEntry.language,
+            ),
+        )
+        .join(Story, Story.id == FeedEntry.story_id)
+        .where(
+            FeedEntry.language.in_(bindparam("languages", expanding=True))
+            if several_languages
+            else FeedEntry.language == bindparam("language"),
+            or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader),
+            or_(FeedEntry.except_agency_id.is_(None), FeedEntry.except_agency_id != reader),
+            FeedEntry.seq > bindparam("after"),
+        )
+        .order_by(FeedEntry.seq)
+        .limit(bindparam("limit"))
+    )
+    if until:
+        query = query.where(FeedEntry.seq <= bindparam("until"))
+    if agencies:
+        query = query.where(FeedEntry.agency_id.in_(bindparam("agency_ids", expanding=True)))
+    return query
+
+
+def _split(languages: str | None) -> list[str] | None:
+    return sorted(languages.split(",")) if languages is not None else None
 
 
 def last_seq(session: Session) -> int:
@@ -210,23 +284,6 @@ def last_seq(session: Session) -> int:
     feed is a prefix of it (see the feed lock above), so a later read sees every entry up
     to this one: a reader may move its position here past what its filters left out."""
     return session.scalar(select(func.max(FeedEntry.seq))) or 0
-
-
-def languages_of(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
-    """Which languages exist for each (story, version): for the links between them."""
-    if not pairs:
-        return {}
-    story_ids = {story_id for story_id, _ in pairs}
-    rows = session.execute(
-        select(LanguageVersion.story_id, LanguageVersion.version, LanguageVersion.language)
-        .where(LanguageVersion.story_id.in_(story_ids))
-        .order_by(LanguageVersion.language)
-    )
-    found: dict[tuple[str, int], list[str]] = {pair: [] for pair in pairs}
-    for story_id, version, language in rows:
-        if (story_id, version) in found:
-            found[(story_id, version)].append(language)
-    return found
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.deps import FeedReader, PullCaller, RuntimeDep
+from hub.deps import FeedReader, PullReadDep, RuntimeDep
 from hub.feed import atom, service
 from hub.openapi import error_responses
 
@@ -38,9 +37,9 @@ class FeedPageOut(BaseModel):
         **error_responses(401, 403, 404, 422, 503),
     },
 )
-def feed(
+async def feed(
     runtime: RuntimeDep,
-    caller: PullCaller,
+    read: PullReadDep,
     lang: Annotated[str, Query(description="language of the entries: az, tr, ru, uz, en…")],
     after: Annotated[str | None, Query(description="the `next` cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="entries per page")] = 100,
@@ -55,11 +54,21 @@ def feed(
     `quality` filter left out), so poll again with it. Each entry's `quality` is `review`
     for a machine translation the automatic checks flagged, `ok` otherwise (originals,
     post-edits, translations that passed)."""
-    page = service.read_feed(runtime, caller, language=lang, after=after, limit=limit, agency=agency, quality=quality)
-    # Encoded here with orjson, not through FastAPI's encoder: a page holds a hundred
-    # stored documents that are JSON already, and walking them value by value to
+    # Bytes, not a model for FastAPI to encode: a page is spliced from JSON stored with
+    # each document (hub/stories/served.py); walking a hundred documents value by value to
     # re-validate them cost more than the rest of the request together.
-    return Response(orjson.dumps(page), media_type="application/json")
+    page = await read.run(
+        service.feed_page_json,
+        runtime,
+        read.session,
+        read.caller,
+        language=lang,
+        after=after,
+        limit=limit,
+        agency=agency,
+        quality=quality,
+    )
+    return Response(page, media_type="application/json")
 
 
 @router.get(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from hub.feed import repository as repo
 from hub.feed.cursor import decode_cursor, encode_cursor
 from hub.models import Agency
 from hub.runtime import HubRuntime
-from hub.stories.ninjs import present
+from hub.stories.served import links, served_item
 
 MAX_PAGE = 1000
 QUALITY_FILTERS = ("ok",)
@@ -48,6 +49,27 @@ def read_feed(
     agency: str | None,
     quality: str | None = None,
 ) -> dict[str, Any]:
+    """A feed page as a dict, in a session of its own (for callers in the hub's process)."""
+    with runtime.read() as session:
+        page = feed_page_json(
+            runtime, session, caller, language=language, after=after, limit=limit, agency=agency, quality=quality
+        )
+    return cast(dict[str, Any], orjson.loads(page))
+
+
+def feed_page_json(
+    runtime: HubRuntime,
+    session: Session,
+    caller: Principal,
+    *,
+    language: str,
+    after: str | None,
+    limit: int,
+    agency: str | None,
+    quality: str | None = None,
+) -> bytes:
+    """A feed page as JSON bytes, read in ``session`` (the request's, which authenticated
+    the caller): the entries are spliced from their stored texts (hub/stories/served.py)."""
     if language not in SUPPORTED_LANGUAGES:
         supported = ", ".join(SUPPORTED_LANGUAGES)
         raise InvalidRequest(f"lang: unsupported language {language!r}; supported: {supported}")
@@ -56,36 +78,42 @@ def read_feed(
     if quality is not None and quality not in QUALITY_FILTERS:
         raise InvalidRequest(f"quality: {quality!r} is not a filter; use quality=ok or leave it out")
     start = decode_cursor(after)
-    with runtime.read() as session:
-        # The embargo check shares the page's session: one indexed read, and only when a
-        # release is due does the write below run (then the page is read afresh).
-        if repo.due_embargo_story_ids(session, runtime.clock()):
-            session.close()
-            release_due_embargoes(runtime)
-        agency_id = None
-        if agency is not None:
-            agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
-            if agency_id is None:
-                raise NotFound(f"no agency {agency!r}")
-        rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
-        links = repo.languages_of(session, {(r.story_id, r.version) for r in rows})
-    entries = [entry_json(r, links[(r.story_id, r.version)]) for r in rows]
-    return {"entries": entries, "next": encode_cursor(position) if position != start else (after or encode_cursor(0))}
+    # The embargo check shares the page's session: one indexed read, and only when a
+    # release is due does the write below run (then the page is read afresh).
+    if repo.due_embargo_story_ids(session, runtime.clock()):
+        session.close()
+        release_due_embargoes(runtime)
+    agency_id = None
+    if agency is not None:
+        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
+        if agency_id is None:
+            raise NotFound(f"no agency {agency!r}")
+    rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
+    cursor = encode_cursor(position) if position != start else (after or encode_cursor(0))
+    return orjson.dumps({"entries": [orjson.Fragment(entry_json(r)) for r in rows], "next": cursor})
 
 
-def entry_json(row: repo.FeedRow, languages: list[str]) -> dict[str, Any]:
+def entry_json(row: repo.FeedRow) -> bytes:
     """One feed entry as partners get it, from ``GET /v1/feed`` and as a webhook's body
-    alike; ``languages`` are those its story version exists in (for the links)."""
-    return {
-        "storyId": row.story_id,
-        "version": row.version,
-        "language": row.language,
-        "pubStatus": row.pub_status,
-        "quality": row.quality,
-        "item": present(
-            row.document, pub_status=row.pub_status, languages=languages, original_language=row.source_lang
+    alike: JSON spliced from the stored texts, nothing decoded."""
+    item = served_item(
+        row.served,
+        row.served_associations,
+        pub_status=row.pub_status,
+        links=links(
+            row.story_id, row.version, row.language, original_language=row.source_lang, languages=row.languages
         ),
-    }
+    )
+    return orjson.dumps(
+        {
+            "storyId": row.story_id,
+            "version": row.version,
+            "language": row.language,
+            "pubStatus": row.pub_status,
+            "quality": row.quality,
+            "item": orjson.Fragment(item),
+        }
+    )
 
 
 def _read_page(

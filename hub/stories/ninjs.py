@@ -11,10 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator
 
 from hub.errors import InvalidRequest
 from hub.stories.schemas import HUB_OWNED_FIELDS, StoryCreate
+from hub.stories.served import links, served_item, served_texts, story_uri
 from translation import is_html, sanitize_html
 
 SCHEMA_PATH = Path(__file__).with_name("ninjs-schema_3.1.json")
@@ -23,7 +25,6 @@ STANDARD = {
     "version": "3.1",
     "schema": "http://www.iptc.org/std/ninjs/ninjs-schema_3.1.json#",
 }
-LINK_RELS = ("translation", "translatedFrom")
 # The hub's own trust-indicator roles (IPTC's trustindicator vocabulary has none for
 # machine-translation checks): the outcome of the automatic checks of a translation, so a
 # partner's system can act on the role alone. Only the hub sets them: an original that
@@ -34,11 +35,6 @@ QUALITY_ROLES = {
 }
 # The text of a story: what is translated, and what is sanitised when it is HTML.
 TEXT_FIELDS = ("headlines", "descriptions", "bodies")
-
-
-def story_uri(story_id: str, language: str) -> str:
-    """Stable for a story and language across versions; the version is a separate field."""
-    return f"urn:ulak:story:{story_id}:{language}"
 
 
 def iso(moment: datetime) -> str:
@@ -135,34 +131,15 @@ def present(
     document: dict[str, Any], *, pub_status: str, languages: list[str], original_language: str
 ) -> dict[str, Any]:
     """A stored document as served: the current pubStatus and links to the other
-    language versions of the same story version."""
-    doc = dict(document)
-    doc["pubStatus"] = pub_status
-    own = doc["language"]
-    story_id = next(a["value"] for a in doc["altIds"] if a["role"] == "ulakStoryId")
-    associations = [a for a in doc.get("associations", []) if a.get("rel") not in LINK_RELS]
-    if own != original_language:
-        associations.append(
-            {
-                "name": f"original ({original_language})",
-                "uri": story_uri(story_id, original_language),
-                "rel": "translatedFrom",
-                "language": original_language,
-                "version": doc["version"],
-            }
-        )
-    else:
-        for lang in languages:
-            if lang != own:
-                associations.append(
-                    {
-                        "name": f"translation ({lang})",
-                        "uri": story_uri(story_id, lang),
-                        "rel": "translation",
-                        "language": lang,
-                        "version": doc["version"],
-                    }
-                )
-    if associations:
-        doc["associations"] = associations
-    return doc
+    language versions of the same story version (the rules of hub/stories/served.py,
+    which feed pages and story reads apply to the stored texts directly)."""
+    story_id = next(a["value"] for a in document["altIds"] if a["role"] == "ulakStoryId")
+    linked = links(
+        story_id,
+        int(document["version"]),
+        document["language"],
+        original_language=original_language,
+        languages=languages,
+    )
+    served, own = served_texts(document)
+    return orjson.loads(served_item(served, own, pub_status=pub_status, links=linked))

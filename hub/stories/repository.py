@@ -47,6 +47,18 @@ def language_version(session: Session, story_id: str, version: int, language: st
     )
 
 
+def served_texts(session: Session, story_id: str, version: int, language: str) -> tuple[str, str | None] | None:
+    """The stored texts a language version is served from (hub/stories/served.py)."""
+    row = session.execute(
+        select(LanguageVersion.served, LanguageVersion.served_associations).where(
+            LanguageVersion.story_id == story_id,
+            LanguageVersion.version == version,
+            LanguageVersion.language == language,
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def add_translation(session: Session, translation: LanguageVersion) -> bool:
     """Insert ``translation`` unless its story, version and language has one already
     (False then). The insert runs in a savepoint, so the caller's transaction stays

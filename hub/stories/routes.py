@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
-from hub.deps import PullCaller, PushCaller, RuntimeDep, counted_as
+from hub.deps import PullCaller, PullReadDep, PushCaller, RuntimeDep, counted_as
 from hub.openapi import error_responses
 from hub.stories import edits, service
 from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, TranslationEditRequest, VersionList
@@ -46,15 +46,26 @@ async def push_story(
 
 
 @router.get(
-    "/{story_id}", summary="A story in one language (ninjs 3.1)", responses=error_responses(401, 403, 404, 422, 503)
+    "/{story_id}",
+    summary="A story in one language (ninjs 3.1)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+            "description": "the story's current version in that language, ninjs 3.1",
+        },
+        **error_responses(401, 403, 404, 422, 503),
+    },
 )
-def get_story(
+async def get_story(
     runtime: RuntimeDep,
-    caller: PullCaller,
+    read: PullReadDep,
     story_id: str,
     lang: Annotated[str | None, Query(description="language code; default: the original's")] = None,
-) -> dict[str, Any]:
-    return service.get_story(runtime, caller, story_id, lang)
+) -> Response:
+    # Bytes spliced from the stored JSON (hub/stories/served.py), not re-encoded by FastAPI.
+    story = await read.run(service.story_json, runtime, read.session, read.caller, story_id, lang)
+    return Response(story, media_type="application/json")
 
 
 @router.get(

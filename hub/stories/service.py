@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+import orjson
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from hub.auth.service import Principal
 from hub.errors import Conflict, Forbidden, NotFound, StorageUnavailable
@@ -22,8 +24,9 @@ from hub.runtime import HubRuntime
 from hub.search import index as search_index
 from hub.stories import repository as repo
 from hub.stories.language import LanguageDecision, decide_language
-from hub.stories.ninjs import build_original, content_hash, present, story_uri
+from hub.stories.ninjs import build_original, content_hash, story_uri
 from hub.stories.schemas import PubStatus, StoryCreate, StoryPushed, VersionList, VersionRead
+from hub.stories.served import links, served_item
 from storage import StorageError
 from storage.layout import story_key
 
@@ -180,20 +183,30 @@ def visible_story(
 
 
 def get_story(runtime: HubRuntime, caller: Principal, story_id: str, language: str | None) -> dict[str, Any]:
+    """A story in one language as a dict, in a session of its own (for callers in the hub's process)."""
     with runtime.read() as session:
-        story = visible_story(session, caller, story_id, runtime)
-        lang = language or story.source_lang
-        found = repo.language_version(session, story.id, story.current_version, lang)
-        if found is None:
-            raise NotFound(
-                f"story {story_id!r} has no {lang!r} version for its current version {story.current_version} (yet)"
-            )
-        return present(
-            found.document,
-            pub_status=story.pub_status,
-            languages=repo.languages(session, story.id, story.current_version),
-            original_language=story.source_lang,
+        return cast(dict[str, Any], orjson.loads(story_json(runtime, session, caller, story_id, language)))
+
+
+def story_json(runtime: HubRuntime, session: Session, caller: Principal, story_id: str, language: str | None) -> bytes:
+    """A story in one language (default: the original's) as JSON bytes, spliced from the
+    stored texts of its current version (hub/stories/served.py), read in ``session``."""
+    story = visible_story(session, caller, story_id, runtime)
+    lang = language or story.source_lang
+    found = repo.served_texts(session, story.id, story.current_version, lang)
+    if found is None:
+        raise NotFound(
+            f"story {story_id!r} has no {lang!r} version for its current version {story.current_version} (yet)"
         )
+    original = lang == story.source_lang
+    linked = links(
+        story.id,
+        story.current_version,
+        lang,
+        original_language=story.source_lang,
+        languages=repo.languages(session, story.id, story.current_version) if original else None,
+    )
+    return served_item(*found, pub_status=story.pub_status, links=linked).encode()
 
 
 def list_versions(runtime: HubRuntime, caller: Principal, story_id: str) -> VersionList:

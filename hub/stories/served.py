@@ -1,0 +1,92 @@
+"""Stored documents served as stored text: a feed page or a story is spliced together
+from JSON kept ready beside each document, never decoded and encoded again.
+
+A language version keeps two texts beside its document (set whenever the document is,
+see ``LanguageVersion``):
+
+- ``served``: the document as JSON without ``pubStatus`` (a kill changes it without a
+  new version) and without ``associations``;
+- ``served_associations``: the document's own associations (pictures, …) as a JSON
+  array, without links between language versions (a translation that arrives later adds
+  one); NULL when the document has no ``associations``.
+
+Serving puts the current ``pubStatus`` first, then the associations (its own, then the
+links, as ``present`` orders them), then the rest. The result equals
+``present(document, …)`` (tests/hub/test_served.py checks it on real stories).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+LINK_RELS = ("translation", "translatedFrom")
+
+
+def story_uri(story_id: str, language: str) -> str:
+    """Stable for a story and language across versions; the version is a separate field."""
+    return f"urn:ulak:story:{story_id}:{language}"
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        # What orjson refuses (an integer beyond 64 bits in an extension field) the
+        # standard library writes; both are JSON.
+        import json
+
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def served_texts(document: dict[str, Any]) -> tuple[str, str | None]:
+    """``(served, served_associations)`` for ``document`` (see the module docstring)."""
+    rest = {k: v for k, v in document.items() if k not in ("pubStatus", "associations")}
+    associations = document.get("associations")
+    own = None
+    if isinstance(associations, list):
+        own = _dumps([a for a in associations if not (isinstance(a, dict) and a.get("rel") in LINK_RELS)])
+    elif "associations" in document:
+        rest = {"associations": associations, **rest}  # not a list: kept as it is
+    return _dumps(rest), own
+
+
+def links(
+    story_id: str, version: int, language: str, *, original_language: str, languages: list[str] | None
+) -> list[dict[str, Any]]:
+    """The associations that link a language version to the others of its story version:
+    a translation to its original; an original to each of ``languages`` (those its
+    version exists in)."""
+    if language != original_language:
+        return [_link(story_id, original_language, version, rel="translatedFrom", name="original")]
+    return [
+        _link(story_id, lang, version, rel="translation", name="translation")
+        for lang in languages or ()
+        if lang != language
+    ]
+
+
+def _link(story_id: str, language: str, version: int, *, rel: str, name: str) -> dict[str, Any]:
+    return {
+        "name": f"{name} ({language})",
+        "uri": story_uri(story_id, language),
+        "rel": rel,
+        "language": language,
+        "version": str(version),
+    }
+
+
+def served_item(served: str, served_associations: str | None, *, pub_status: str, links: list[dict[str, Any]]) -> str:
+    """The document as served, spliced from its stored texts: ``pubStatus``, the
+    associations (its own, then ``links``), the rest."""
+    parts = ['{"pubStatus":', orjson.dumps(pub_status).decode()]
+    own = served_associations[1:-1] if served_associations else ""
+    linked = orjson.dumps(links).decode()[1:-1] if links else ""
+    if served_associations is not None or linked:
+        parts += [',"associations":[', own, "," if own and linked else "", linked, "]"]
+    if served != "{}":
+        parts += [",", served[1:]]
+    else:
+        parts.append("}")
+    return "".join(parts)
