@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from hub.models import Agency, LanguageVersion, Story, StoryVersion
 
 
-def story_by_guid(session: Session, agency_id: int, guid: str) -> Story | None:
+def story_by_guid(session: Session, agency_id: int, guid: str, *, for_update: bool = True) -> Story | None:
     query = select(Story).where(Story.agency_id == agency_id, Story.guid == guid)
-    if session.get_bind().dialect.name == "postgresql":
+    if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # serialise concurrent pushes of one story
     return session.scalar(query)
 

@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -61,6 +62,16 @@ def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submi
     raise AssertionError("unreachable")
 
 
+@dataclass(frozen=True)
+class _NewStory:
+    """A first version prepared outside the transaction: its document is stored already."""
+
+    story_id: str
+    created: datetime
+    document: dict[str, Any]
+    key: str
+
+
 def _push_once(
     runtime: HubRuntime,
     caller: Principal,
@@ -70,8 +81,20 @@ def _push_once(
     digest: str,
 ) -> PushResult:
     language = decision.language
+    prepared = None
+    with runtime.read() as session:
+        is_new = repo.story_by_guid(session, caller.agency_id, story.uri, for_update=False) is None
+    if is_new:
+        # A new story's object key holds a fresh id, so nothing else can write it: it is
+        # built and stored before the transaction, which then holds the write lock (all of
+        # the database's, on SQLite) only for the rows. Should the same guid be created
+        # meanwhile, the push goes on as an update and this object is an orphan.
+        story_id, created = uuid.uuid4().hex, runtime.clock()
+        document = _original(story, submitted, caller, story_id, 1, created, created)
+        key = story_key(caller.agency_code, story_id, 1, language)
+        write_document(runtime, key, document)
+        prepared = _NewStory(story_id, created, document, key)
     with runtime.write() as session:
-        now = runtime.clock()
         existing = repo.story_by_guid(session, caller.agency_id, story.uri)
         if existing is not None:
             current = repo.version_row(session, existing.id, existing.current_version)
@@ -79,10 +102,19 @@ def _push_once(
                 return PushResult(_pushed(existing, existing.current_version), created=False)
             if existing.pub_status == "canceled":
                 raise Conflict(f"story {story.uri!r} was killed; push a new story with a new uri")
-            row, version = existing, existing.current_version + 1
+            row, version, now = existing, existing.current_version + 1, runtime.clock()
+            document = _original(story, submitted, caller, row.id, version, now, row.first_created)
+            key = story_key(caller.agency_code, row.id, version, language)
+            # An update's object goes in before the rows that point at it, inside the
+            # transaction that locks the story: concurrent pushes of one story write its
+            # key in turn; if the store fails, nothing is committed; if the commit fails,
+            # the object is an orphan that the next push of this version overwrites.
+            write_document(runtime, key, document)
         else:
+            assert prepared is not None  # a story is never deleted: absent before, absent now
+            now, document, key = prepared.created, prepared.document, prepared.key
             row = Story(
-                id=uuid.uuid4().hex,
+                id=prepared.story_id,
                 agency_id=caller.agency_id,
                 guid=story.uri,
                 source_lang=language,
@@ -90,23 +122,8 @@ def _push_once(
                 first_created=now,
             )
             session.add(row)
-            session.flush()  # claims the (agency, guid) slot now, before any upload
+            session.flush()  # claims the (agency, guid) slot: a concurrent first push loses here
             version = 1
-        document = build_original(
-            story,
-            submitted,
-            story_id=row.id,
-            version=version,
-            version_created=now,
-            first_created=row.first_created,
-            agency_code=caller.agency_code,
-            agency_name=caller.agency_name,
-        )
-        key = story_key(caller.agency_code, row.id, version, language)
-        # The object goes in before the rows that point at it, inside the transaction:
-        # if the store fails, nothing is committed; if the commit fails, the object is
-        # an unreferenced orphan that the next push of this version overwrites.
-        write_document(runtime, key, document)
         row.current_version = version
         row.source_lang = language
         row.pub_status = "usable"
@@ -145,6 +162,27 @@ def _push_once(
             hook(session, row, version, now)
         feed_repo.append_entries(session, row, version, [language], "usable", now=now)
         return PushResult(_pushed(row, version), created=True)
+
+
+def _original(
+    story: StoryCreate,
+    submitted: dict[str, Any],
+    caller: Principal,
+    story_id: str,
+    version: int,
+    now: datetime,
+    first_created: datetime,
+) -> dict[str, Any]:
+    return build_original(
+        story,
+        submitted,
+        story_id=story_id,
+        version=version,
+        version_created=now,
+        first_created=first_created,
+        agency_code=caller.agency_code,
+        agency_name=caller.agency_name,
+    )
 
 
 def write_document(runtime: HubRuntime, key: str, document: dict[str, Any]) -> None:
