@@ -7,6 +7,7 @@ schema that is not at head.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -40,9 +42,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # so that a transaction that writes takes the lock up front (see _sqlite_begin).
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    ping_when_idle = kwargs.pop("pool_pre_ping", True)
     connect_args = kwargs.pop("connect_args", {}) | {"connect_timeout": 5}
-    return create_engine(url, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    if ping_when_idle:
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+# A connection that sat in the pool this long is pinged before use: a restarted server
+# or a firewall that dropped idle connections then costs a reconnect, not a failed
+# request. One in steady use is not (a ping per checkout was a round trip per request).
+IDLE_BEFORE_PING_SECONDS = 2.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_BEFORE_PING_SECONDS:
+        return  # new, or used a moment ago
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()
+    except Exception as exc:
+        raise DisconnectionError(f"pooled connection is dead: {exc}") from exc  # the pool reconnects
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -110,6 +110,14 @@ _DUE_EMBARGOES = (
 )
 
 
+_NEXT_EMBARGO = select(func.min(Story.embargoed_until)).where(Story.embargo_released_at.is_(None))
+
+
+def next_embargo(session: Session) -> datetime | None:
+    """When the earliest embargo not yet released falls due (an index probe)."""
+    return session.scalar(_NEXT_EMBARGO)
+
+
 def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
     return list(session.scalars(_DUE_EMBARGOES, {"now": now}))
 

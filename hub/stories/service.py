@@ -52,6 +52,8 @@ def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submi
     for attempt in range(PUSH_ATTEMPTS):
         try:
             result = _push_once(runtime, caller, story, decision, submitted, digest)
+            if story.embargoedUntil is not None:
+                runtime.embargo_recheck_at = None  # feed reads ask again (hub.feed.service.embargo_due)
             pushed = result.story.model_copy(
                 update={"languageIdentified": decision.identified, "warnings": decision.warnings}
             )
