@@ -42,12 +42,30 @@ def authenticate(session: Session, token: str | None) -> Principal:
     parts = split_key(token)
     row = None
     if parts is not None:
-        row = session.execute(
-            select(ApiKey, Agency).join(Agency, Agency.id == ApiKey.agency_id).where(ApiKey.id == parts[0])
-        ).first()
-    if row is None or parts is None or not secret_matches(parts[1], row.ApiKey.secret_hash):
+        row = _key_with_agency(session, parts[0])
+    if row is None or parts is None or not secret_matches(parts[1], row[0].secret_hash):
         raise Unauthorized("unknown API key")
-    key, agency = row.ApiKey, row.Agency
+    return _principal(*row)
+
+
+def principal_of_key(session: Session, key_id: str) -> Principal:
+    """The caller behind a key already proven (the desk's session holds its id, not its
+    secret): the same checks as ``authenticate`` after the secret, so a revoked key
+    stops working here too."""
+    row = _key_with_agency(session, key_id)
+    if row is None:
+        raise Unauthorized("unknown API key")
+    return _principal(*row)
+
+
+def _key_with_agency(session: Session, key_id: str) -> tuple[ApiKey, Agency] | None:
+    row = session.execute(
+        select(ApiKey, Agency).join(Agency, Agency.id == ApiKey.agency_id).where(ApiKey.id == key_id)
+    ).first()
+    return None if row is None else (row.ApiKey, row.Agency)
+
+
+def _principal(key: ApiKey, agency: Agency) -> Principal:
     if key.revoked_at is not None:
         raise Unauthorized(f"API key {key.id} was revoked")
     return Principal(
