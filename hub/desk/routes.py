@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.deps import RuntimeDep
 from hub.desk import pages
-from hub.desk.deps import Caller, Poster, SignInNeeded, desk_caller, set_session_cookie
+from hub.desk.deps import Caller, Poster, SignInNeeded, desk_caller, secure, set_session_cookie
 from hub.desk.sessions import CSRF_FIELD, SESSION_COOKIE, SIGN_IN_COOKIE, check_csrf, new_sign_in_token, sign_in
 from hub.desk.sessions import sign_out as end_session
 from hub.desk.templating import render
@@ -30,7 +30,7 @@ ACTIONS: dict[str, tuple[str, str]] = {"kill": ("canceled", "Kill"), "withhold":
 def sign_in_page(request: Request, message: str = "", *, status_code: int = 200) -> Response:
     token = new_sign_in_token()
     response = render(request, "signin.html", {"message": message, "sign_in_token": token}, status_code=status_code)
-    response.set_cookie(SIGN_IN_COOKIE, token, path="/desk", httponly=True, samesite="strict")
+    response.set_cookie(SIGN_IN_COOKIE, token, path="/desk", httponly=True, samesite="strict", secure=secure(request))
     return response
 
 

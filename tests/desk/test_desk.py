@@ -97,6 +97,9 @@ def test_a_partner_sees_no_embargoed_story_and_no_kill_button(desk_hub: DeskHub,
     public = desk_hub.push(member, story("az-public", headline="Açıq xəbər"))
 
     sign_in(page, desk_hub.url, desk_hub.keys["trt"])
+    page.keyboard.press("Tab")  # the keyboard's first stop skips to the content, with a visible focus ring
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     expect(page.locator(f'tr[data-story="{public}"]')).to_be_visible()
     expect(page.locator(f'tr[data-story="{embargoed}"]')).to_have_count(0)
     response = page.goto(f"{desk_hub.url}/desk/stories/{embargoed}")
