@@ -64,5 +64,19 @@ templates.env.filters["field_html"] = field_html
 templates.env.filters["language_name"] = language_name
 
 
+# Desk pages load only the hub's own files, cannot be framed (a hidden "Kill" click) and are
+# not cached (a new key is on one; a shared computer's back button must not show it again).
+PAGE_HEADERS = {
+    # htmx sets (empty) style attributes while it swaps: inline styles are allowed, scripts not.
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(PAGE_HEADERS)
+    return response

@@ -16,6 +16,9 @@ SignIn = Callable[[Page, str, str], None]
 
 
 def test_sign_in_incoming_story_post_edit_and_kill(desk_hub: DeskHub, page: Page, sign_in: SignIn) -> None:
+    problems: list[str] = []  # console errors: a blocked asset, a CSP violation, a script error
+    page.on("console", lambda m: problems.append(f"{m.text} {m.location}") if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{desk_hub.url}/desk")
     expect(page.get_by_label("API key")).to_be_visible()
     screenshot(page, "sign-in")
@@ -88,6 +91,7 @@ def test_sign_in_incoming_story_post_edit_and_kill(desk_hub: DeskHub, page: Page
     expect(page.get_by_label("API key")).to_be_visible()
     page.goto(f"{desk_hub.url}/desk/incoming")
     expect(page.get_by_label("API key")).to_be_visible()  # the session is gone
+    assert problems == [], problems
 
 
 def test_a_partner_sees_no_embargoed_story_and_no_kill_button(desk_hub: DeskHub, page: Page, sign_in: SignIn) -> None:

@@ -114,9 +114,12 @@ def test_pages_answer_errors_as_pages_and_the_api_keeps_json(hub: HubHarness) ->
     )
 
 
-def test_the_desk_assets_are_served_by_the_hub(hub: HubHarness) -> None:
-    page = hub.client.get("/desk").text
-    for asset in ("/desk/static/htmx.min.js", "/desk/static/desk.css"):
+def test_the_desk_assets_are_served_by_the_hub_and_its_pages_cannot_be_framed_or_cached(hub: HubHarness) -> None:
+    answer = hub.client.get("/desk")
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert (answer.headers["x-frame-options"], answer.headers["cache-control"]) == ("DENY", "no-store")
+    page = answer.text
+    for asset in ("/desk/static/htmx.min.js", "/desk/static/desk.css", "/desk/static/favicon.svg"):
         assert f'"{asset}"' in page
         assert hub.client.get(asset).status_code == 200
     assert "http" not in "".join(re.findall(r'(?:src|href)="([^"]+)"', page))  # nothing from elsewhere
