@@ -3,10 +3,15 @@ the desk show about translation work."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
 from hub.auth.service import Principal
 from hub.jobs import repository as jobs
 from hub.jobs.memory import memory_figures
 from hub.jobs.schemas import LanguageCheck, MemoryStats, QueueStats, TranslationList, TranslationStatus
+from hub.models import LanguageVersion, Story, TranslationJob
 from hub.runtime import HubRuntime
 from hub.stories import edit_repository as edits
 from hub.stories import repository as stories
@@ -22,6 +27,32 @@ def translation_status(runtime: HubRuntime, caller: Principal, story_id: str) ->
         done = edits.translations_of(session, story.id, story.current_version)
         current = stories.version_row(session, story.id, story.current_version)
         check = current.language_check if current is not None else None
+    return TranslationList(
+        storyId=story.id,
+        version=story.current_version,
+        languageCheck=None if check is None else LanguageCheck.model_validate(check),
+        translations=_statuses(rows, done),
+    )
+
+
+def current_statuses(session: Session, visible: Sequence[Story]) -> dict[str, list[TranslationStatus]]:
+    """``translation_status``'s languages for many stories at once (three queries, not three
+    per story): story id → its current version's statuses. ``visible`` must come from a
+    query that applied the visibility rule (``stories.repository.recent_stories``)."""
+    pairs = {(story.id, story.current_version) for story in visible}
+    all_jobs = jobs.jobs_of_versions(session, pairs)
+    all_done = edits.translations_of_versions(session, pairs)
+    return {
+        story.id: _statuses(
+            all_jobs.get((story.id, story.current_version), []), all_done.get((story.id, story.current_version), {})
+        )
+        for story in visible
+    }
+
+
+def _statuses(
+    rows: Sequence[TranslationJob], done: dict[str, tuple[LanguageVersion, str | None]]
+) -> list[TranslationStatus]:
     statuses = []
     for job in rows:
         translation, edited_by = done.get(job.target_lang, (None, None))
@@ -44,12 +75,7 @@ def translation_status(runtime: HubRuntime, caller: Principal, story_id: str) ->
                 }
             )
         )
-    return TranslationList(
-        storyId=story.id,
-        version=story.current_version,
-        languageCheck=None if check is None else LanguageCheck.model_validate(check),
-        translations=statuses,
-    )
+    return statuses
 
 
 def queue_stats(runtime: HubRuntime) -> QueueStats:

@@ -12,10 +12,9 @@ from hub.auth.service import Principal
 from hub.config import SUPPORTED_LANGUAGES
 from hub.errors import InvalidRequest
 from hub.jobs.schemas import TranslationStatus
-from hub.jobs.status import translation_status
+from hub.jobs.status import current_statuses
 from hub.runtime import HubRuntime
 from hub.stories import repository as repo
-from hub.stories.service import get_story
 
 STATUSES = ("usable", "withheld", "canceled", "embargoed")
 # A language's state at a glance: the original, or its translation's state.
@@ -59,6 +58,7 @@ def state_of(status: TranslationStatus) -> str:
 
 
 def incoming(runtime: HubRuntime, caller: Principal, filters: IncomingFilters) -> list[IncomingStory]:
+    """One read, a handful of queries whatever the page's length: the desk polls this."""
     filters.check()
     now = runtime.clock()
     with runtime.read() as session:
@@ -73,15 +73,17 @@ def incoming(runtime: HubRuntime, caller: Principal, filters: IncomingFilters) -
             pub_status=filters.status if filters.status != "embargoed" else None,
             embargoed=filters.status == "embargoed",
         )
+        statuses = current_statuses(session, [story for story, _ in rows])
+        originals = repo.originals_of(session, [story for story, _ in rows])
     found = []
     for story, code in rows:
-        statuses = translation_status(runtime, caller, story.id).translations
         states = {lang: "" for lang in runtime.settings.target_languages}
-        states.update({s.language: state_of(s) for s in statuses})
+        states.update({s.language: state_of(s) for s in statuses[story.id]})
         states[story.source_lang] = "original"
         if filters.state is not None and filters.state not in states.values():
             continue
-        original = get_story(runtime, caller, story.id, None)
+        original = originals.get(story.id)
+        headlines = (original.document.get("headlines") or []) if original is not None else []
         found.append(
             IncomingStory(
                 story.id,
@@ -91,7 +93,7 @@ def incoming(runtime: HubRuntime, caller: Principal, filters: IncomingFilters) -
                 story.pub_status,
                 story.embargoed_until if story.embargoed_until and story.embargoed_until > now else None,
                 story.updated_at,
-                next((str(h.get("value") or "") for h in original.get("headlines") or []), ""),
+                next((str(h.get("value") or "") for h in headlines), ""),
                 states,
             )
         )

@@ -108,3 +108,14 @@ def recent_stories(
         query = query.where(Story.embargoed_until > now)
     query = query.order_by(Story.updated_at.desc(), Story.id).limit(limit)
     return [(story, code) for story, code in session.execute(query)]
+
+
+def originals_of(session: Session, stories: list[Story]) -> dict[str, LanguageVersion]:
+    """Story id → the original of its current version, for many stories in one query."""
+    if not stories:
+        return {}
+    current = {story.id: story.current_version for story in stories}
+    rows = session.scalars(
+        select(LanguageVersion).where(LanguageVersion.story_id.in_(current), LanguageVersion.is_original.is_(True))
+    )
+    return {row.story_id: row for row in rows if current[row.story_id] == row.version}

@@ -27,8 +27,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "desk-screenshots"
 WIDTHS = (1280, 390)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped, not session-scoped: Playwright's sync API keeps an asyncio loop running
+    in this thread while it is started, and later tests call ``asyncio.run``."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) for the desk's browser tests"
         if UNDER_CI:
