@@ -195,6 +195,16 @@ def test_the_versions_of_a_story_and_the_diff_between_two(desk_hub: DeskHub, pag
     expect(page.locator(".diff .same")).to_have_text(["  Forum açılıb"])
     screenshot(page, "story-versions")
 
+    # On a phone the languages are tabs: one column at a time, the original first.
+    page.set_viewport_size({"width": 390, "height": 800})
+    expect(page.locator("#lang-az")).to_be_visible()
+    expect(page.locator("#lang-tr")).to_be_hidden()
+    page.get_by_role("navigation", name="Languages").get_by_role("link", name="Turkish").click()
+    expect(page.locator("#lang-tr")).to_be_visible()
+    expect(page.locator("#lang-az")).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(page.locator("section.col").filter(visible=True)).to_have_count(5)  # side by side again
+
     response = page.goto(f"{desk_hub.url}/desk/stories/{story_id}?from=1&to=9")
     assert response is not None and response.status == 404
     expect(page.get_by_role("alert")).to_contain_text("has no version 9")
