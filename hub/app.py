@@ -13,6 +13,7 @@ from hub import __version__
 from hub.config import Settings
 from hub.db import check_schema
 from hub.delivery.routes import router as delivery_router
+from hub.desk.app import install_desk
 from hub.errors import install_error_handlers
 from hub.feed.routes import router as feed_router
 from hub.glossary.routes import router as glossary_router
@@ -95,4 +96,5 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.include_router(glossary_router)
     app.include_router(delivery_router)
     app.include_router(search_router)
+    install_desk(app)
     return app

@@ -458,3 +458,15 @@ Index(
     SearchDocument.story_id,
     SearchDocument.language,
 )
+
+
+class DeskSession(Base):
+    """A signed-in desk browser: the hash of its cookie's token and the API key it signed in
+    with. The key is checked on every request, so revoking it ends the session."""
+
+    __tablename__ = "desk_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()

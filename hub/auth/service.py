@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -64,6 +65,20 @@ def authenticate(session: Session, token: str | None) -> Principal:
         row = session.execute(_KEY_LOOKUP, {"key_id": parts[0]}).first()
     if row is None or parts is None or not secret_matches(parts[1], row.secret_hash):
         raise Unauthorized("unknown API key")
+    return _principal(row)
+
+
+def principal_of_key(session: Session, key_id: str) -> Principal:
+    """The caller behind a key already proven (the desk's session holds its id, not its
+    secret): the same checks as ``authenticate`` after the secret, so a revoked key
+    stops working here too."""
+    row = session.execute(_KEY_LOOKUP, {"key_id": key_id}).first()
+    if row is None:
+        raise Unauthorized("unknown API key")
+    return _principal(row)
+
+
+def _principal(row: Any) -> Principal:  # a row of _KEY_LOOKUP
     key_id, _, scopes, languages, revoked, agency_id, agency_code, agency_name, is_partner = row
     if revoked:
         raise Unauthorized(f"API key {key_id} was revoked")

@@ -144,6 +144,22 @@ def jobs_of(session: Session, story_id: str, version: int) -> list[TranslationJo
     )
 
 
+def jobs_of_versions(session: Session, pairs: set[tuple[str, int]]) -> dict[tuple[str, int], list[TranslationJob]]:
+    """``jobs_of`` for many (story, version) pairs in one query."""
+    found: dict[tuple[str, int], list[TranslationJob]] = {}
+    if not pairs:
+        return found
+    rows = session.scalars(
+        select(TranslationJob)
+        .where(TranslationJob.story_id.in_({story_id for story_id, _ in pairs}))
+        .order_by(TranslationJob.target_lang)
+    )
+    for job in rows:
+        if (job.story_id, job.version) in pairs:
+            found.setdefault((job.story_id, job.version), []).append(job)
+    return found
+
+
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(TranslationJob.status, func.count()).group_by(TranslationJob.status))
     found = {status: 0 for status in ("pending", "running", "done", "failed", "blocked", "canceled")}

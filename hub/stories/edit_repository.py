@@ -97,3 +97,24 @@ def translations_of(session: Session, story_id: str, version: int) -> dict[str, 
         )
     )
     return {row.language: (row, code) for row, code in rows}
+
+
+def translations_of_versions(
+    session: Session, pairs: set[tuple[str, int]]
+) -> dict[tuple[str, int], dict[str, tuple[LanguageVersion, str | None]]]:
+    """``translations_of`` for many (story, version) pairs in one query."""
+    found: dict[tuple[str, int], dict[str, tuple[LanguageVersion, str | None]]] = {}
+    if not pairs:
+        return found
+    rows = session.execute(
+        select(LanguageVersion, Agency.code)
+        .outerjoin(Agency, Agency.id == LanguageVersion.edited_by_agency_id)
+        .where(
+            LanguageVersion.story_id.in_({story_id for story_id, _ in pairs}),
+            LanguageVersion.is_original.is_(False),
+        )
+    )
+    for row, code in rows:
+        if (row.story_id, row.version) in pairs:
+            found.setdefault((row.story_id, row.version), {})[row.language] = (row, code)
+    return found

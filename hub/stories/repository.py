@@ -91,3 +91,43 @@ def visible_to_all(now: datetime) -> ColumnElement[bool]:
     """A story everyone may read: never embargoed, or its embargo has passed (the SQL
     form of the rule ``stories.service.visible_story`` applies to one story)."""
     return or_(Story.embargoed_until.is_(None), Story.embargoed_until <= now)
+
+
+def recent_stories(
+    session: Session,
+    *,
+    reader_agency_id: int | None,
+    now: datetime,
+    limit: int,
+    agency_id: int | None = None,
+    source_lang: str | None = None,
+    pub_status: str | None = None,
+    embargoed: bool = False,
+) -> list[tuple[Story, str]]:
+    """The most recently updated stories with their agency's code, newest first, that
+    ``reader_agency_id`` may read: its own and those ``visible_to_all`` (None: an admin,
+    who reads every story). ``embargoed``: only stories whose embargo has not passed."""
+    query = select(Story, Agency.code).join(Agency, Agency.id == Story.agency_id)
+    if reader_agency_id is not None:
+        query = query.where(or_(Story.agency_id == reader_agency_id, visible_to_all(now)))
+    if agency_id is not None:
+        query = query.where(Story.agency_id == agency_id)
+    if source_lang is not None:
+        query = query.where(Story.source_lang == source_lang)
+    if pub_status is not None:
+        query = query.where(Story.pub_status == pub_status)
+    if embargoed:
+        query = query.where(Story.embargoed_until > now)
+    query = query.order_by(Story.updated_at.desc(), Story.id).limit(limit)
+    return [(story, code) for story, code in session.execute(query)]
+
+
+def originals_of(session: Session, stories: list[Story]) -> dict[str, LanguageVersion]:
+    """Story id → the original of its current version, for many stories in one query."""
+    if not stories:
+        return {}
+    current = {story.id: story.current_version for story in stories}
+    rows = session.scalars(
+        select(LanguageVersion).where(LanguageVersion.story_id.in_(current), LanguageVersion.is_original.is_(True))
+    )
+    return {row.story_id: row for row in rows if current[row.story_id] == row.version}

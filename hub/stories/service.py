@@ -249,6 +249,17 @@ def story_json(runtime: HubRuntime, session: Session, caller: Principal, story_i
     return served_item(*found, pub_status=story.pub_status, links=linked).encode()
 
 
+def get_version(runtime: HubRuntime, caller: Principal, story_id: str, version: int) -> dict[str, Any]:
+    """The original of one version of a story (the desk's diff between versions)."""
+    with runtime.read() as session:
+        story = visible_story(session, caller, story_id, runtime)
+        row = repo.version_row(session, story.id, version)
+        found = repo.language_version(session, story.id, version, row.source_lang) if row is not None else None
+        if found is None:
+            raise NotFound(f"story {story_id!r} has no version {version}")
+        return found.document
+
+
 def list_versions(runtime: HubRuntime, caller: Principal, story_id: str) -> VersionList:
     with runtime.read() as session:
         story = visible_story(session, caller, story_id, runtime)
