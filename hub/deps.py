@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
@@ -79,54 +78,39 @@ PushCaller = Annotated[Principal, Depends(require_scope("push"))]
 PullCaller = Annotated[Principal, Depends(require_scope("pull"))]
 
 
-@dataclass(frozen=True)
-class PullRead:
-    """A read transaction with the caller authenticated in it."""
-
-    session: Session
-    caller: Principal
-
-    async def run(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``work(*args, **kwargs)`` in a worker thread, the session ended there too."""
-
-        def run_and_close() -> T:
-            try:
-                return work(*args, **kwargs)
-            finally:
-                self.session.close()
-
-        return await run_in_threadpool(run_and_close)
+async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The Bearer token, present (no database: a request without one gets its 401 before
+    anything else is looked at)."""
+    if credentials is None:
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    return credentials.credentials
 
 
-async def pull_read(
-    request: Request, runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> AsyncIterator[PullRead]:
-    """One session for a whole read request (feed pages, stories): the key is looked up
-    in the transaction that then serves the request. Two trips through the thread pool
-    (this lookup, then the route's ``PullRead.run``), each handing the GIL between the
-    event loop and a worker thread, instead of one per dependency and one for the route."""
-    session = runtime.sessions()
-
-    def authorize() -> Principal:
-        if runtime.engine.dialect.name == "postgresql":
-            # Under READ COMMITTED each statement of a read sees its own snapshot, in a
-            # transaction or not; without one there is no BEGIN and no ROLLBACK round trip.
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        principal = authenticate(session, credentials.credentials if credentials else None)
-        principal.require("pull")
-        count_request(request, principal, "pull")
-        return principal
-
-    try:
-        yield PullRead(session, await run_in_threadpool(authorize))
-    finally:
-        if session.in_transaction():  # ended early (an error): end it off the event loop
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-PullReadDep = Annotated[PullRead, Depends(pull_read, scope="function")]
+async def read_as_puller(
+    request: Request, runtime: HubRuntime, token: str, work: Callable[[Session, Principal], T]
+) -> T:
+    """``work(session, caller)`` for a pull key, in one session and one trip through the
+    thread pool: the key is looked up in the transaction that then serves the request
+    (feed pages and stories, the hot reads). A trip hands the interpreter lock between
+    the event loop and a worker thread; the usual dependency chain took three. The key is
+    checked after FastAPI has validated the parameters, so a request with a key that
+    does not authenticate and a malformed parameter gets the 422."""
+
+    def authorize_and_work() -> T:
+        with runtime.read() as session:
+            if runtime.engine.dialect.name == "postgresql":
+                # Under READ COMMITTED each statement of a read sees its own snapshot, in
+                # a transaction or not; without one there is no BEGIN and no ROLLBACK.
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            caller = authenticate(session, token)
+            caller.require("pull")
+            count_request(request, caller, "pull")
+            return work(session, caller)
+
+    return await run_in_threadpool(authorize_and_work)
 
 
 def get_feed_reader(

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.deps import FeedReader, PullReadDep, RuntimeDep
+from hub.deps import BearerToken, FeedReader, RuntimeDep, read_as_puller
 from hub.feed import atom, service
 from hub.openapi import error_responses
 
@@ -38,8 +38,9 @@ class FeedPageOut(BaseModel):
     },
 )
 async def feed(
+    request: Request,
     runtime: RuntimeDep,
-    read: PullReadDep,
+    token: BearerToken,
     lang: Annotated[str, Query(description="language of the entries: az, tr, ru, uz, en…")],
     after: Annotated[str | None, Query(description="the `next` cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="entries per page")] = 100,
@@ -57,16 +58,13 @@ async def feed(
     # Bytes, not a model for FastAPI to encode: a page is spliced from JSON stored with
     # each document (hub/stories/served.py); walking a hundred documents value by value to
     # re-validate them cost more than the rest of the request together.
-    page = await read.run(
-        service.feed_page_json,
+    page = await read_as_puller(
+        request,
         runtime,
-        read.session,
-        read.caller,
-        language=lang,
-        after=after,
-        limit=limit,
-        agency=agency,
-        quality=quality,
+        token,
+        lambda session, caller: service.feed_page_json(
+            runtime, session, caller, language=lang, after=after, limit=limit, agency=agency, quality=quality
+        ),
     )
     return Response(page, media_type="application/json")
 

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from hub.errors import InvalidRequest
 from hub.stories.schemas import HUB_OWNED_FIELDS, StoryCreate
-from hub.stories.served import links, served_item, served_texts, story_uri
+from hub.stories.served import links_json, served_item, served_texts, story_uri
 from translation import is_html, sanitize_html
 
 SCHEMA_PATH = Path(__file__).with_name("ninjs-schema_3.1.json")
@@ -134,7 +134,7 @@ def present(
     language versions of the same story version (the rules of hub/stories/served.py,
     which feed pages and story reads apply to the stored texts directly)."""
     story_id = next(a["value"] for a in document["altIds"] if a["role"] == "ulakStoryId")
-    linked = links(
+    linked = links_json(
         story_id,
         int(document["version"]),
         document["language"],
@@ -142,4 +142,4 @@ def present(
         languages=languages,
     )
     served, own = served_texts(document)
-    return orjson.loads(served_item(served, own, pub_status=pub_status, links=linked))
+    return orjson.loads(served_item(served, own, pub_status=pub_status, linked=linked))

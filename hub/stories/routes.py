@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
-from hub.deps import PullCaller, PullReadDep, PushCaller, RuntimeDep, counted_as
+from hub.deps import BearerToken, PullCaller, PushCaller, RuntimeDep, counted_as, read_as_puller
 from hub.openapi import error_responses
 from hub.stories import edits, service
 from hub.stories.schemas import StatusChanged, StoryCreate, StoryPushed, TranslationEditRequest, VersionList
@@ -58,13 +58,16 @@ async def push_story(
     },
 )
 async def get_story(
+    request: Request,
     runtime: RuntimeDep,
-    read: PullReadDep,
+    token: BearerToken,
     story_id: str,
     lang: Annotated[str | None, Query(description="language code; default: the original's")] = None,
 ) -> Response:
     # Bytes spliced from the stored JSON (hub/stories/served.py), not re-encoded by FastAPI.
-    story = await read.run(service.story_json, runtime, read.session, read.caller, story_id, lang)
+    story = await read_as_puller(
+        request, runtime, token, lambda session, caller: service.story_json(runtime, session, caller, story_id, lang)
+    )
     return Response(story, media_type="application/json")
 
 

@@ -52,37 +52,41 @@ def served_texts(document: dict[str, Any]) -> tuple[str, str | None]:
     return _dumps(rest), own
 
 
-def links(
+def token(value: str) -> str:
+    """``value`` as a JSON string. The hub's own tokens (ids, language codes, statuses)
+    need no escaping and skip the encoder; anything else goes through it."""
+    if value.isascii() and value.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        return f'"{value}"'
+    return orjson.dumps(value).decode()
+
+
+def links_json(
     story_id: str, version: int, language: str, *, original_language: str, languages: list[str] | None
-) -> list[dict[str, Any]]:
-    """The associations that link a language version to the others of its story version:
-    a translation to its original; an original to each of ``languages`` (those its
-    version exists in)."""
+) -> str:
+    """The associations that link a language version to the others of its story version,
+    as JSON objects separated by commas: a translation's link to its original; an
+    original's to each of ``languages`` (those its version exists in)."""
     if language != original_language:
-        return [_link(story_id, original_language, version, rel="translatedFrom", name="original")]
-    return [
+        return _link(story_id, original_language, version, rel="translatedFrom", name="original")
+    return ",".join(
         _link(story_id, lang, version, rel="translation", name="translation")
         for lang in languages or ()
         if lang != language
-    ]
+    )
 
 
-def _link(story_id: str, language: str, version: int, *, rel: str, name: str) -> dict[str, Any]:
-    return {
-        "name": f"{name} ({language})",
-        "uri": story_uri(story_id, language),
-        "rel": rel,
-        "language": language,
-        "version": str(version),
-    }
+def _link(story_id: str, language: str, version: int, *, rel: str, name: str) -> str:
+    return (
+        f'{{"name":{token(f"{name} ({language})")},"uri":{token(story_uri(story_id, language))},"rel":"{rel}",'
+        f'"language":{token(language)},"version":"{version}"}}'
+    )
 
 
-def served_item(served: str, served_associations: str | None, *, pub_status: str, links: list[dict[str, Any]]) -> str:
+def served_item(served: str, served_associations: str | None, *, pub_status: str, linked: str) -> str:
     """The document as served, spliced from its stored texts: ``pubStatus``, the
-    associations (its own, then ``links``), the rest."""
-    parts = ['{"pubStatus":', orjson.dumps(pub_status).decode()]
+    associations (its own, then the ``links_json`` text ``linked``), the rest."""
+    parts = ['{"pubStatus":', token(pub_status)]
     own = served_associations[1:-1] if served_associations else ""
-    linked = orjson.dumps(links).decode()[1:-1] if links else ""
     if served_associations is not None or linked:
         parts += [',"associations":[', own, "," if own and linked else "", linked, "]"]
     if served != "{}":

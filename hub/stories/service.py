@@ -27,7 +27,7 @@ from hub.stories import repository as repo
 from hub.stories.language import LanguageDecision, decide_language
 from hub.stories.ninjs import build_original, content_hash, story_uri
 from hub.stories.schemas import PubStatus, StoryCreate, StoryPushed, VersionList, VersionRead
-from hub.stories.served import links, served_item
+from hub.stories.served import links_json, served_item
 from storage import StorageError
 from storage.layout import story_key
 
@@ -239,14 +239,14 @@ def story_json(runtime: HubRuntime, session: Session, caller: Principal, story_i
             f"story {story_id!r} has no {lang!r} version for its current version {story.current_version} (yet)"
         )
     original = lang == story.source_lang
-    linked = links(
+    linked = links_json(
         story.id,
         story.current_version,
         lang,
         original_language=story.source_lang,
         languages=repo.languages(session, story.id, story.current_version) if original else None,
     )
-    return served_item(*found, pub_status=story.pub_status, links=linked).encode()
+    return served_item(*found, pub_status=story.pub_status, linked=linked).encode()
 
 
 def get_version(runtime: HubRuntime, caller: Principal, story_id: str, version: int) -> dict[str, Any]:
