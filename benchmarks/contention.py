@@ -44,7 +44,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.feed import BODY_HTML, DEFAULT_POSTGRES, hub_server, percentile
+from benchmarks.feed import BODY_HTML, DEFAULT_POSTGRES, hub_server, percentile, web_versions
 from benchmarks.translation import _busy_cpu_seconds
 from hub.agencies import service as agencies
 from hub.db import make_engine, make_session_factory, upgrade
@@ -254,6 +254,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     report: dict[str, Any] = {"environment": environment(0, 0), "settings": vars(args), "backends": {}}
     report["environment"].pop("threads", None)
+    report["environment"]["versions"] = web_versions()
     backends = args.backends.split(",")
     with tempfile.TemporaryDirectory(prefix="ulak-bench-contention-") as tmp, ExitStack() as stack:
         targets = []

@@ -358,6 +358,22 @@ def time_one_round(client: httpx.Client, target: Target, rng: random.Random, *, 
         target.page_bytes = len(body)
 
 
+def web_versions() -> dict[str, str | None]:
+    """The libraries a request goes through (the translation ones do not matter here)."""
+    import importlib.metadata
+
+    versions: dict[str, str | None] = {}
+    for name in ("fastapi", "starlette", "uvicorn", "h11", "sqlalchemy", "psycopg", "orjson", "httpx", "limits"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    import sqlite3 as sqlite
+
+    versions["sqlite"] = sqlite.sqlite_version
+    return versions
+
+
 def _median_of(runs: list[dict[str, Any]], name: str) -> dict[str, float]:
     return {q: round(statistics.median(r[name][q] for r in runs), 3) for q in runs[0][name]}
 
@@ -503,6 +519,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     env = environment(0, 0)
     env.pop("threads", None)
+    env["versions"] = web_versions()
     return {
         "benchmark": "feed",
         "environment": env,
