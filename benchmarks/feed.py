@@ -58,7 +58,7 @@ from hub.auth.service import Principal
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory, upgrade
 from hub.feed.cursor import encode_cursor
-from hub.feed.service import read_feed
+from hub.feed.service import feed_page_json
 from hub.runtime import HubRuntime
 from hub.stories.ninjs import build_original
 from hub.stories.schemas import StoryCreate
@@ -396,7 +396,7 @@ def measure(targets: list[Target], requests: int, warmup: int, rng: random.Rando
 
 def explain(database_url: str, workdir: Path, count: int) -> list[dict[str, Any]]:
     """The plan of every SELECT one deep feed read issues, captured from the hub's own
-    code (hub.feed.service.read_feed) and EXPLAINed on the same database."""
+    code (hub.feed.service.feed_page_json) and EXPLAINed on the same database."""
     settings = Settings(_env_file=None, database_url=database_url, data_dir=workdir / "explain")  # type: ignore[call-arg]
     runtime = HubRuntime.from_settings(settings)
     captured: list[tuple[str, Any]] = []
@@ -410,7 +410,10 @@ def explain(database_url: str, workdir: Path, count: int) -> list[dict[str, Any]
             reader = agencies.get_agency(session, PARTNER)
             principal = Principal("bench", reader.id, reader.code, reader.name, frozenset({"pull"}))
         event.listen(runtime.engine, "before_cursor_execute", capture)
-        read_feed(runtime, principal, language=LANGUAGE, after=encode_cursor(count // 2), limit=PAGE, agency=None)
+        with runtime.read() as session:
+            feed_page_json(
+                runtime, session, principal, language=LANGUAGE, after=encode_cursor(count // 2), limit=PAGE, agency=None
+            )
         event.remove(runtime.engine, "before_cursor_execute", capture)
         prefix = "EXPLAIN QUERY PLAN " if runtime.engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
         plans = []

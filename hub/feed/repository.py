@@ -178,20 +178,21 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
     return True
 
 
+# A feed entry's document: the language version it announces.
+_ENTRY_DOCUMENT = and_(
+    LanguageVersion.story_id == FeedEntry.story_id,
+    LanguageVersion.version == FeedEntry.version,
+    LanguageVersion.language == FeedEntry.language,
+)
+
+
 def _visible_entries(reader_agency_id: int, languages: Sequence[str]) -> Select[Any]:
     """Feed entries in ``languages`` with their document and the story's source language,
     as ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
     their release for everyone else."""
     return (
         select(FeedEntry, LanguageVersion.document, Story.source_lang)
-        .join(
-            LanguageVersion,
-            and_(
-                LanguageVersion.story_id == FeedEntry.story_id,
-                LanguageVersion.version == FeedEntry.version,
-                LanguageVersion.language == FeedEntry.language,
-            ),
-        )
+        .join(LanguageVersion, _ENTRY_DOCUMENT)
         .join(Story, Story.id == FeedEntry.story_id)
         .where(
             FeedEntry.language.in_(languages) if len(languages) > 1 else FeedEntry.language == languages[0],
@@ -256,14 +257,7 @@ def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[
             case((FeedEntry.language == Story.source_lang, languages_of_version), else_=None),
         )
         .select_from(FeedEntry)
-        .join(
-            LanguageVersion,
-            and_(
-                LanguageVersion.story_id == FeedEntry.story_id,
-                LanguageVersion.version == FeedEntry.version,
-                LanguageVersion.language == FeedEntry.language,
-            ),
-        )
+        .join(LanguageVersion, _ENTRY_DOCUMENT)
         .join(Story, Story.id == FeedEntry.story_id)
         .where(
             FeedEntry.language.in_(bindparam("languages", expanding=True))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
 
-import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,24 +57,6 @@ def embargo_due(runtime: HubRuntime, session: Session) -> bool:
         return True
     runtime.embargo_recheck_at = now + EMBARGO_RECHECK if upcoming is None else min(now + EMBARGO_RECHECK, upcoming)
     return False
-
-
-def read_feed(
-    runtime: HubRuntime,
-    caller: Principal,
-    *,
-    language: str,
-    after: str | None,
-    limit: int,
-    agency: str | None,
-    quality: str | None = None,
-) -> dict[str, Any]:
-    """A feed page as a dict, in a session of its own (for callers in the hub's process)."""
-    with runtime.read() as session:
-        page = feed_page_json(
-            runtime, session, caller, language=language, after=after, limit=limit, agency=agency, quality=quality
-        )
-    return cast(dict[str, Any], orjson.loads(page))
 
 
 def feed_page_json(
