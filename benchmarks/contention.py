@@ -44,8 +44,8 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.feed import BODY_HTML, DEFAULT_POSTGRES, hub_server, percentile, web_versions
-from benchmarks.translation import _busy_cpu_seconds
+from benchmarks.feed import BODY_HTML, DEFAULT_POSTGRES, hub_server
+from benchmarks.measure import WEB_LIBRARIES, environment, other_load, percentile, spread
 from hub.agencies import service as agencies
 from hub.db import make_engine, make_session_factory, upgrade
 from hub.feed.repository import FEED_LOCK_KEY
@@ -230,31 +230,11 @@ def feed_lock_ceiling(url: str, connections: int, seconds: float, *, lock: bool)
     return round(sum(counts) / seconds, 1)
 
 
-def other_load(seconds: float = 3.0) -> float:
-    """Cores kept busy by other processes while this script waits."""
-    busy, started = _busy_cpu_seconds(), time.perf_counter()
-    time.sleep(seconds)
-    return round((_busy_cpu_seconds() - busy) / (time.perf_counter() - started), 2)
-
-
-def spread(values: list[float]) -> dict[str, Any]:
-    median = statistics.median(values)
-    return {
-        "median": round(median, 2),
-        "runs": [round(v, 2) for v in values],
-        "spread_pct": round(100 * (max(values) - min(values)) / median, 1) if median else 0.0,
-    }
-
-
 # ---------------------------------------------------------------------------- main
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from benchmarks.multilingual import environment
-
-    report: dict[str, Any] = {"environment": environment(0, 0), "settings": vars(args), "backends": {}}
-    report["environment"].pop("threads", None)
-    report["environment"]["versions"] = web_versions()
+    report: dict[str, Any] = {"environment": environment(WEB_LIBRARIES), "settings": vars(args), "backends": {}}
     backends = args.backends.split(",")
     with tempfile.TemporaryDirectory(prefix="ulak-bench-contention-") as tmp, ExitStack() as stack:
         targets = []

@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from benchmarks.translation import _busy_cpu_seconds
+from benchmarks.measure import WEB_LIBRARIES, environment, other_load, percentile
 from hub.agencies import service as agencies
 from hub.auth.service import Principal
 from hub.config import Settings
@@ -305,14 +305,6 @@ def hub_server(database_url: str, workdir: Path) -> Iterator[str]:
 # ---------------------------------------------------------------------------- timing
 
 
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    rank = (len(ordered) - 1) * q
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def summary(samples: list[float]) -> dict[str, float]:
     return {
         "p50": round(percentile(samples, 0.50) * 1000, 3),
@@ -358,31 +350,8 @@ def time_one_round(client: httpx.Client, target: Target, rng: random.Random, *, 
         target.page_bytes = len(body)
 
 
-def web_versions() -> dict[str, str | None]:
-    """The libraries a request goes through (the translation ones do not matter here)."""
-    import importlib.metadata
-
-    versions: dict[str, str | None] = {}
-    for name in ("fastapi", "starlette", "uvicorn", "h11", "sqlalchemy", "psycopg", "orjson", "httpx", "limits"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    import sqlite3 as sqlite
-
-    versions["sqlite"] = sqlite.sqlite_version
-    return versions
-
-
 def _median_of(runs: list[dict[str, Any]], name: str) -> dict[str, float]:
     return {q: round(statistics.median(r[name][q] for r in runs), 3) for q in runs[0][name]}
-
-
-def other_load(seconds: float = 3.0) -> float:
-    """Cores kept busy by other processes while this script waits (nothing of ours runs)."""
-    busy, started = _busy_cpu_seconds(), time.perf_counter()
-    time.sleep(seconds)
-    return round((_busy_cpu_seconds() - busy) / (time.perf_counter() - started), 2)
 
 
 def measure(targets: list[Target], requests: int, warmup: int, rng: random.Random) -> None:
@@ -518,11 +487,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "met": row["ratio_p50"] <= PAGE_GOAL_RATIO,
                     }
                 )
-    from benchmarks.multilingual import environment
-
-    env = environment(0, 0)
-    env.pop("threads", None)
-    env["versions"] = web_versions()
+    env = environment(WEB_LIBRARIES)
     return {
         "benchmark": "feed",
         "environment": env,

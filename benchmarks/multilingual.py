@@ -31,10 +31,8 @@ with it torch) and loads its own translator.
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -44,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.translation import CpuWatch, peak_rss_mb, reset_peak_rss, rss_mb
+from benchmarks.measure import TRANSLATION_LIBRARIES, CpuWatch, environment, peak_rss_mb, reset_peak_rss, rss_mb, spread
 from tests.fixtures.synthetic_models import generated_sentences
 from translation import Document, Field, TranslationEngine
 from translation.packages import PackageInfo, installed_packages
@@ -224,61 +222,6 @@ class RawUsage:
         return watch.seconds, watch.other_cores, outputs
 
 
-def spread(values: list[float]) -> dict:
-    median = statistics.median(values)
-    return {
-        "runs": [round(v, 3) for v in values],
-        "median": round(median, 3),
-        "min": round(min(values), 3),
-        "max": round(max(values), 3),
-        "spread_pct": round(100 * (max(values) - min(values)) / median, 1),
-    }
-
-
-def environment(threads: int, workers: int) -> dict:
-    cpu_model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in _read("/proc/cpuinfo").splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    versions = {}
-    for name in ("ctranslate2", "transformers", "tokenizers", "sentencepiece", "torch", "numpy", "psutil"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return {
-        "cpu_model": cpu_model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_gb": round(_meminfo_kb("MemTotal") / 2**20, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-        "threads": {
-            "threads_option": threads,
-            "engine": f"{workers} single-threaded workers (one translator, inter_threads={workers}, intra_threads=1)",
-            "raw": f"one translator, inter_threads={workers}, intra_threads=1; the 4 targets' calls submitted together",
-            "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "CT2_", "MKL_", "OPENBLAS_"))},
-        },
-    }
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
-def _meminfo_kb(key: str) -> int:
-    line = next((line for line in _read("/proc/meminfo").splitlines() if line.startswith(key + ":")), f"{key}: 0")
-    return int(line.split()[1])
-
-
 def disk_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
 
@@ -340,7 +283,14 @@ def main() -> None:
         max_loaded_models=args.max_loaded_models,
     ) as engine:
         run_engine(engine, [["Salam."]])  # loads the model; a sentence outside the batch
-        figures["environment"] = environment(args.threads, engine.pool.workers)
+        figures["environment"] = environment(
+            TRANSLATION_LIBRARIES,
+            {
+                "threads_option": args.threads,
+                "engine": f"{engine.pool.workers} single-threaded workers (one translator, inter_threads={engine.pool.workers}, intra_threads=1)",
+                "raw": f"one translator, inter_threads={engine.pool.workers}, intra_threads=1; the 4 targets' calls submitted together",
+            },
+        )
         figures["load_seconds"] = round(engine.pool.load_seconds, 2)
         figures["rss_mb_before_loading"] = round(rss_before)
         figures["rss_mb_loaded"] = round(rss_mb())

@@ -65,7 +65,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-
+from benchmarks.measure import percentile
 from hub.agencies import service as agencies
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory, upgrade
@@ -546,14 +546,6 @@ def run_engine(
 
 
 # ---------------------------------------------------------------------------- report
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    rank = (len(ordered) - 1) * q
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

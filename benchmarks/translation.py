@@ -26,7 +26,6 @@ The Argos baseline needs the ``bench`` extra (torch CPU first, then argostransla
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -36,10 +35,9 @@ import time
 import types
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.measure import CpuWatch, peak_rss_mb, reset_peak_rss, rss_mb
 from tests.fixtures.synthetic_models import (
     ARGOS_SIZE,
     SyntheticPackage,
@@ -395,57 +393,6 @@ def main() -> None:
         f"RSS with 8 packages: {figures['rss_mb_8_models_loaded']} MB loaded and warmed up, "
         f"{figures['rss_mb_8_models']} MB after the batch (goal ≤ 1200), peak {figures['peak_rss_mb_during_batch']} MB during it"
     )
-
-
-class CpuWatch:
-    """Wall time of a block, and how many cores other processes kept busy meanwhile.
-
-    The benchmark machine is shared: a figure taken while something else ran is skewed,
-    so every timing is reported with this contention next to it.
-    """
-
-    def __enter__(self) -> CpuWatch:
-        self._busy, self._own = _busy_cpu_seconds(), _own_cpu_seconds()
-        self._started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.seconds = time.perf_counter() - self._started
-        others = (_busy_cpu_seconds() - self._busy) - (_own_cpu_seconds() - self._own)
-        self.other_cores = round(max(others, 0.0) / self.seconds, 2)
-
-
-def _busy_cpu_seconds() -> float:
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def rss_mb() -> float:
-    return psutil.Process().memory_info().rss / 2**20
-
-
-def reset_peak_rss() -> None:
-    """Reset VmHWM (Linux ≥ 4.0), so that the peak measured is the batch's, not the loading's."""
-    with contextlib.suppress(OSError):  # older kernels: the peak then includes loading
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def peak_rss_mb() -> int | None:
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return None
-    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
-    return round(int(line.split()[1]) / 1024)
 
 
 if __name__ == "__main__":
