@@ -159,7 +159,7 @@ def test_the_worker_says_which_languages_are_blocked_and_an_api_without_one_does
         assert worker.stderr is not None
         for line in worker.stderr:
             said.append(line)
-            if "ulak models import" in line:
+            if "ulak models convert" in line:  # the hint's last line
                 break
     finally:
         guard.cancel()
