@@ -183,8 +183,6 @@ class SweepingMemoryStorage(MemoryStorage):
     per request. Expired counters are already ignored on read (``get`` checks the expiry
     first), so freeing them is housekeeping: done here inline, at most once a second."""
 
-    STORAGE_SCHEME = None  # built directly; ``memory://`` in limits' registry stays limits' own
-
     def __init__(self) -> None:
         super().__init__()
         self._next_sweep = 0.0
