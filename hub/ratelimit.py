@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from limits import RateLimitItem, parse_many
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Engine, Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -46,6 +46,7 @@ STATE_KEY = "ulak_rate_limit"  # where a request's Decision waits for the header
 # Expired counters are deleted at most this often per process (a window's row is dead
 # once it has expired; deleting it is housekeeping, not correctness).
 SWEEP_EVERY_SECONDS = 60.0
+SWEEP_MEMORY_EVERY_SECONDS = 1.0  # in-process counters: a dict sweep is cheap
 
 
 def parse_limits(value: str) -> dict[str, tuple[RateLimitItem, ...]]:
@@ -128,7 +129,12 @@ class RateLimiter:
         uri = settings.rate_limit_storage
         if uri is None:
             uri = DATABASE_STORAGE if engine.dialect.name == "postgresql" else "memory://"
-        storage = DatabaseStorage.for_hub(engine) if uri == DATABASE_STORAGE else storage_from_string(uri)
+        if uri == DATABASE_STORAGE:
+            storage: StorageTypes = DatabaseStorage.for_hub(engine)
+        elif uri.split("://", 1)[0] == "memory":
+            storage = SweepingMemoryStorage()
+        else:
+            storage = storage_from_string(uri)
         if not isinstance(storage, Storage):  # an async+… URI: the hub's dependencies run in threads
             raise ValueError(
                 f"ULAK_RATE_LIMIT_STORAGE: {uri!r} is an asyncio storage; use memory://, redis://… or database"
@@ -168,6 +174,27 @@ def _tighter(a: Decision, b: Decision) -> bool:
     if not a.allowed:
         return a.reset_seconds > b.reset_seconds
     return (a.remaining, -a.reset_seconds) < (b.remaining, -b.reset_seconds)
+
+
+class SweepingMemoryStorage(MemoryStorage):
+    """``memory://`` without a thread per request. limits' MemoryStorage frees expired
+    counters from a 10 ms ``threading.Timer`` that each hit starts anew once the previous
+    one has ended: at a hundred requests a second, a thread start (and a thread to wake)
+    per request. Expired counters are already ignored on read (``get`` checks the expiry
+    first), so freeing them is housekeeping: done here inline, at most once a second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = 0.0
+
+    # limits calls ``self.__schedule_expiry()`` from inside MemoryStorage, a name Python
+    # mangles to this one; tests/hub/test_ratelimit.py checks that no Timer is started.
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_MEMORY_EVERY_SECONDS
+        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 class DatabaseStorage(Storage):

@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from hub.config import Settings
-from hub.ratelimit import DatabaseStorage, RateLimiter, parse_limits
+from hub.ratelimit import DatabaseStorage, RateLimiter, SweepingMemoryStorage, parse_limits
 from tests.fixtures.hub import HubHarness, make_settings, served_hub, story
 from ulak_client import UlakClient
 
@@ -131,6 +131,30 @@ def test_the_default_storage_is_the_database_on_postgresql_and_memory_on_sqlite(
         limiter = hub.app.state.rate_limiter
         expected = "postgresql" if database_url.startswith("postgresql") else "sqlite"
         assert isinstance(limiter.storage, DatabaseStorage) == (expected == "postgresql")
+        assert isinstance(limiter.storage, SweepingMemoryStorage) == (expected == "sqlite")
+
+
+def test_in_memory_counters_start_no_thread_per_hit_and_are_still_freed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """limits' MemoryStorage starts a Timer thread on a hit once the previous one has
+    ended; the hub's sweeps inline instead, and an expired window still counts from 0."""
+    limiter = RateLimiter(parse_limits("pull=2/second"), SweepingMemoryStorage())
+    started: list[threading.Timer] = []
+    start = threading.Timer.start
+    monkeypatch.setattr(threading.Timer, "start", lambda self: (started.append(self), start(self))[-1])
+    decisions = []
+    for _ in range(3):
+        decisions.append(limiter.hit("key1", "pull"))
+        time.sleep(0.02)  # longer than limits' 10 ms timer: it would have ended by now
+    assert started == []
+    assert [d.allowed for d in decisions if d is not None] == [True, True, False]
+
+    storage = limiter.storage
+    assert isinstance(storage, SweepingMemoryStorage)
+    limiter.hit("key2", "pull")
+    assert any("key2" in key for key in storage.storage)
+    time.sleep(1.1)  # key2's window and the sweep interval have both ended
+    assert (again := limiter.hit("key1", "pull")) is not None and again.allowed and again.remaining == 1
+    assert not any("key2" in key for key in storage.storage)  # freed by the inline sweep
 
 
 def _redis_up() -> bool:
