@@ -22,12 +22,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import Engine, Table, case, delete, select
+from sqlalchemy import Engine, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import MutableHeaders
@@ -239,18 +240,9 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         now = time.time()
-        table = cast(Table, RateLimitCounter.__table__)
-        insert = (postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert)(table)
-        expired = table.c.expires_at <= now
-        statement = insert.values(key=key, count=amount, expires_at=now + expiry).on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "count": case((expired, amount), else_=table.c.count + amount),
-                "expires_at": case((expired, now + expiry), else_=table.c.expires_at),
-            },
-        )
+        values = {"key": key, "amount": amount, "now": now, "expires_at": now + expiry}
         with self.engine.begin() as conn:
-            count, expires_at = conn.execute(statement.returning(table.c.count, table.c.expires_at)).one()
+            count, expires_at = conn.execute(_upsert(self.engine.dialect.name), values).one()
         # The limiter asks for the window's count and end right after counting: answered
         # from this, one round trip per request instead of three.
         self._last.value = (key, int(count), float(expires_at))
@@ -304,3 +296,25 @@ class DatabaseStorage(Storage):
                 conn.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at <= now))
         finally:
             self._sweep_lock.release()
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """Count one hit, built once per dialect (building it cost as much as running it): a
+    window that has ended starts again from the amount, atomically."""
+    table = cast(Table, RateLimitCounter.__table__)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    amount: Any = bindparam("amount")
+    now: Any = bindparam("now")
+    expired = table.c.expires_at <= now
+    return (
+        insert.values(key=bindparam("key"), count=amount, expires_at=bindparam("expires_at"))
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": case((expired, amount), else_=table.c.count + amount),
+                "expires_at": case((expired, insert.excluded.expires_at), else_=table.c.expires_at),
+            },
+        )
+        .returning(table.c.count, table.c.expires_at)
+    )
