@@ -354,9 +354,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "beam_size": settings.translation_beam_size,
             "compute_type": settings.translation_compute_type,
             "translation_memory": (
-                "on in both sides (as in production), each run starting empty + the same warm-up"
+                "on for both sides (as in production), each run starting empty + the same warm-up"
                 if args.memory
-                else "off in both sides"
+                else "off for both sides"
             ),
             "order": "pipeline, engine, pipeline, engine, …",
             "packages": packages,
