@@ -48,12 +48,14 @@ language, which also loads every model) before the clock starts. A story's compl
 is the hub's own timestamp of its last translation (the translation's ``versionCreated``),
 so the poll interval does not blur the figures.
 
-Defaults: 20 stories × 12 sentences = 80 jobs in 10 claims of 8, ≈ 1,000 sentences through
-a model per side, ≈ 1 minute per side on 2 quiet cores; three pairs take ≈ 8 minutes (plus
-≈ 2 minutes once to build the models). Twenty stories keep each side an order of magnitude
-longer than what the pipeline adds per batch (the first claim waits up to
-``ULAK_WORKER_POLL_SECONDS`` = 1 s, each job is recorded in its own transaction), so a 10 %
-overhead stays measurable, while three pairs fit the time one 40-story pair took before.
+Defaults: 20 stories × 12 sentences = 80 jobs in 10 claims of 8, 1,038 sentences through a
+model per side, ≈ 95–100 CPU seconds per side: ≈ 1 minute of wall time per side on 2 quiet
+cores, so three pairs with their start-ups and warm-ups should take ≈ 6–8 minutes (an
+estimate from the CPU seconds; on the shared development machine, with other processes
+holding 1.3 of its 2 cores, it took 16.6). Twenty stories keep each side far longer than
+what the pipeline adds per batch (the first claim waits up to ``ULAK_WORKER_POLL_SECONDS`` =
+1 s, each job is recorded in its own transaction), so a 10 % overhead stays measurable,
+while three pairs fit in about the time one 40-story pair took before.
 
 ``--profile FILE`` attaches py-spy (not a dependency) to the worker's process for each
 pipeline run's measured phase, writes FILE-run<N><suffix>, and reports where the worker
@@ -67,7 +69,7 @@ The profiler slows the hub, so profiled wall figures are not comparable with unp
 
 The real-size packages are built once and cached under ``<data dir>/benchmarks`` (the pair
 package by benchmarks/translation.py's builder, the multilingual one by
-benchmarks/pipeline_inputs.py).
+benchmarks/pipeline_inputs.py): ≈ 15 s the first time.
 """
 
 from __future__ import annotations
