@@ -40,11 +40,12 @@ Fairness: both sides use the hub's settings. Output lengths are fixed (min = max
 length): the hub gets ``ULAK_TRANSLATION_MIN_DECODING_LENGTH`` /
 ``ULAK_TRANSLATION_MAX_DECODING_LENGTH``, the engine side the same ``Settings`` fields;
 ``--decoding-length 0`` keeps the defaults (1 and 256; outputs then end where the synthetic
-model puts ``</s>``). The translation memory is on in both (``ULAK_TRANSLATION_MEMORY``'s
-default, as in production; ``--no-memory`` turns it off in both), and each pipeline and
+model puts ``</s>``). The translation memory is on for both (``ULAK_TRANSLATION_MEMORY``'s
+default, as in production; ``--no-memory`` turns it off for both), and each pipeline and
 each engine run starts from an empty one: a fresh data dir (the hub on ``--postgres`` keeps
-its memory in the fresh scratch database, the engine side in a file in its data dir). Both sides run the same warm-up (one short story per source
-language, which also loads every model) before the clock starts. A story's completion time
+its memory in the fresh scratch database, the engine side in a file in its data dir). Both
+sides run the same warm-up (one short story per source language, which also loads every
+model) before the clock starts. A story's completion time
 is the hub's own timestamp of its last translation (the translation's ``versionCreated``),
 so the poll interval does not blur the figures.
 
