@@ -14,6 +14,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,22 +112,28 @@ class CpuWatch:
     """Wall and CPU time of a block, and how many cores other processes kept busy meanwhile.
 
     ``children=True`` counts the CPU of this process's waited-for children too (a hub
-    subprocess); the "other processes" figure then excludes them as well.
+    subprocess); the "other processes" figure then excludes them as well. ``ours`` counts
+    live processes of the benchmark that are not waited for inside the block (a hub that
+    keeps running, an S3 server): a callable returning their CPU seconds so far.
     """
 
-    def __init__(self, *, children: bool = False) -> None:
+    def __init__(self, *, children: bool = False, ours: Callable[[], float] | None = None) -> None:
         self._children = children
+        self._ours = ours or (lambda: 0.0)
 
     def __enter__(self) -> CpuWatch:
-        self._busy, self._own = busy_cpu_seconds(), own_cpu_seconds(self._children)
+        self._busy, self._own = busy_cpu_seconds(), self._cpu()
         self._started = time.perf_counter()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.seconds = time.perf_counter() - self._started
-        self.cpu_seconds = own_cpu_seconds(self._children) - self._own
+        self.cpu_seconds = self._cpu() - self._own
         others = (busy_cpu_seconds() - self._busy) - self.cpu_seconds
         self.other_cores = round(max(others, 0.0) / self.seconds, 2)
+
+    def _cpu(self) -> float:
+        return own_cpu_seconds(self._children) + self._ours()
 
 
 def other_load(seconds: float = 3.0) -> float:
@@ -134,6 +141,19 @@ def other_load(seconds: float = 3.0) -> float:
     busy, started = busy_cpu_seconds(), time.perf_counter()
     time.sleep(seconds)
     return round((busy_cpu_seconds() - busy) / (time.perf_counter() - started), 2)
+
+
+def live_children_cpu_seconds() -> float:
+    """CPU seconds so far of this process's running children and theirs (a hub, an S3
+    server): for ``CpuWatch(ours=...)`` while they keep running."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # ended meanwhile
+            times = child.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def busy_cpu_seconds() -> float:
