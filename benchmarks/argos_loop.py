@@ -155,7 +155,7 @@ def _child(config_path: str) -> None:
                 *args, **kwargs, min_decoding_length=length, max_decoding_length=length
             )
 
-    argos.ctranslate2 = types.SimpleNamespace(Translator=FixedLengthTranslator)  # type: ignore[attr-defined]
+    argos.ctranslate2 = types.SimpleNamespace(Translator=FixedLengthTranslator)
 
     class OurSentencizer:
         """Argos's own splitter needs a downloaded model; ours splits the same way for both paths."""
@@ -169,7 +169,7 @@ def _child(config_path: str) -> None:
     argos.get_installed_languages()
     for installed in argos.installed_translates:
         underlying = installed.cached_translation.underlying
-        underlying.sentencizer = OurSentencizer(underlying.pkg.from_code)  # type: ignore[attr-defined]
+        underlying.sentencizer = OurSentencizer(underlying.pkg.from_code)
     for lang in LANGS:  # warm-up: load every model, on text outside the batch
         for target in LANGS:
             if target != lang:
