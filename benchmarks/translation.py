@@ -1,25 +1,29 @@
-"""Translation throughput: Ulak's engine vs Argos Translate vs raw CTranslate2.
+"""Translation throughput: Ulak's engine vs Argos Translate vs raw CTranslate2, and a news stream.
 
 Builds (once, cached under the data dir) a synthetic int8 package with Argos's real
 dimensions — 6+6 layers, d_model 512, ffn 2048, 8 heads, one shared 50k vocabulary — and
 installs it as the eight packages a 5-language hub needs (az/tr/ru/uz ↔ en). Output lengths
 are fixed identically in every path (min = max decoding length), as are threads and beam.
 
-Measured, for a fixed mixed-source news batch fanned out to az, tr, ru, uz and en:
-  * our engine vs a per-story ``argostranslate.translate.translate()`` loop (goal ≥ 6×),
-    Argos run with intra_threads 1 and ``--threads``, the faster being the baseline;
+Measured in ``--runs`` interleaved rounds (engine, raw, Argos, correction, news stream,
+synthetic stream; median and spread of each), for a fixed mixed-source batch fanned out to
+az, tr, ru, uz and en:
+  * our engine vs a per-story ``argostranslate.translate.translate()`` loop (goal ≥ 6×). Argos
+    runs in a child process with its thread settings pinned (``benchmarks.argos_loop``); a
+    calibration times intra_threads 1 and ``--threads`` once on a few stories and keeps the faster;
   * our engine vs raw ``translate_batch`` calls over pre-tokenized sentences, one per model,
     independent models' calls submitted together (goal ≥ 0.9×);
-  * a 1-of-20-sentences correction vs the first translation (translation memory; ≤ 10 %),
-    with the latency of one sentence through one model, which bounds it from below;
+  * a 1-of-20-sentences correction vs the first translation (translation memory; ≤ 10 %), in
+    wall and in CPU seconds, with the latency of one sentence through one model (the wall floor);
+  * agency-wire stories with shared boilerplate vs the synthetic stories as a stream, in the
+    worker's claims, with a fresh translation memory (``benchmarks.news_stream``): time and the
+    share of sentence translations de-duplication and the memory served instead of a model;
   * model load time; RSS with 8 packages loaded (goal ≤ 1.2 GB) after loading, after the
     batch, and the batch's peak.
-Every timing comes with the CPU other processes used meanwhile: the machine may be shared.
+Every timing comes with the CPU other processes used meanwhile, and the JSON with the machine,
+library versions and every path's thread settings (``benchmarks.measure.environment``).
 
-Argos's sentence splitter needs a downloaded model, so in the Argos baseline the installed
-translations' sentencizer is replaced by one that uses our splitter (the output says so).
-
-    python benchmarks/translation.py [--json] [--data-dir DIR] [--skip-argos]
+    python benchmarks/translation.py [--json] [--runs 3] [--skip-argos] [--threads 2] [--stories 20]
 The Argos baseline needs the ``bench`` extra (torch CPU first, then argostranslate).
 """
 
@@ -29,15 +33,27 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.measure import CpuWatch, peak_rss_mb, reset_peak_rss, rss_mb
+from benchmarks.argos_loop import ArgosLoop
+from benchmarks.measure import (
+    TRANSLATION_LIBRARIES,
+    CpuWatch,
+    environment,
+    other_load,
+    peak_rss_mb,
+    reset_peak_rss,
+    rss_mb,
+    spread,
+)
+from benchmarks.news_stream import run_stream, synthetic_stories, wire_stories
 from tests.fixtures.synthetic_models import (
     ARGOS_SIZE,
     SyntheticPackage,
@@ -102,15 +118,15 @@ def documents(batch: list[tuple[str, str]]) -> list[Document]:
     return [Document(lang, LANGS, [Field(text)]) for lang, text in batch]
 
 
-def run_engine(
-    engine: TranslationEngine, batch: list[tuple[str, str]], contention: dict | None = None, key: str = "engine"
-) -> float:
+def timed(watch: CpuWatch) -> dict[str, float]:
+    return {"seconds": watch.seconds, "cpu_seconds": watch.cpu_seconds, "other_cores": watch.other_cores}
+
+
+def run_engine(engine: TranslationEngine, batch: list[tuple[str, str]]) -> dict[str, float]:
     with CpuWatch() as watch:
         results = engine.translate_documents(documents(batch))
     assert all(r.error is None for doc in results for r in doc.values())
-    if contention is not None:
-        contention[key] = watch.other_cores
-    return watch.seconds
+    return timed(watch)
 
 
 def raw_work(engine: TranslationEngine, batch: list[tuple[str, str]]) -> tuple[dict, dict, dict]:
@@ -129,9 +145,7 @@ def raw_work(engine: TranslationEngine, batch: list[tuple[str, str]]) -> tuple[d
     return to_english, english, from_english
 
 
-def run_raw(
-    engine: TranslationEngine, batch: list[tuple[str, str]], *, concurrent: bool, contention: dict, key: str
-) -> float:
+def run_raw(engine: TranslationEngine, batch: list[tuple[str, str]], *, concurrent: bool) -> dict[str, float]:
     """Raw ``translate_batch`` calls doing the engine's model work, timing only the calls.
 
     One call per model over all its sentences (CTranslate2 cuts it into ``max_batch_tokens``
@@ -170,116 +184,87 @@ def run_raw(
                 for target, translator in from_english.items()
             }
         )
-    contention[key] = watch.other_cores
-    return watch.seconds
+    return timed(watch)
 
 
-def correction_cost(
-    packages_dir: Path, memory_dir: Path, engine_kwargs: dict, contention: dict
-) -> tuple[float, float, float]:
-    """First translation of a 20-sentence az story, then of its 1-sentence correction.
+def correction_cost(packages_dir: Path, memory_path: Path, engine_kwargs: dict) -> dict[str, float]:
+    """First translation of a 20-sentence az story, then of its 1-sentence correction, with a
+    fresh translation memory; wall and CPU seconds of this process for each.
 
-    Also one new sentence through one model (az → en): the correction's floor is that
+    Also one new sentence through one model (az → en): the correction's wall floor is that
     latency twice over (az → en, then en → each target, the targets side by side).
     """
     lines = list(generated_sentences(("az",), count=20, seed=999))
     story = " ".join(lines)
     corrected = " ".join(lines[:10] + list(generated_sentences(("az",), count=1, seed=1234)) + lines[11:])
-    with TranslationEngine(packages_dir, memory_path=memory_dir / "memory.sqlite3", **engine_kwargs) as engine:
+    with TranslationEngine(packages_dir, memory_path=memory_path, **engine_kwargs) as engine:
         run_engine(engine, [("az", "Salam. Xəbər.")])  # warm-up, other sentences
-        first = run_engine(engine, [("az", story)], contention, "correction_first")
-        again = run_engine(engine, [("az", corrected)], contention, "correction")
+        first = run_engine(engine, [("az", story)])
+        again = run_engine(engine, [("az", corrected)])
         [fresh] = generated_sentences(("az",), count=1, seed=4321)
         with CpuWatch() as single:
             engine.translate_text(fresh, "az", "en")
-    return first, again, single.seconds
-
-
-def argos_baseline(
-    packages_dir: Path, work_dir: Path, batch: list[tuple[str, str]], settings: dict, contention: dict
-) -> dict:
-    # argostranslate reads its settings and creates directories at import time: set its
-    # environment first, here and nowhere else.
-    os.environ |= {
-        "ARGOS_PACKAGES_DIR": str(packages_dir),
-        "XDG_DATA_HOME": str(work_dir / "data"),
-        "XDG_CONFIG_HOME": str(work_dir / "config"),
-        "XDG_CACHE_HOME": str(work_dir / "cache"),
-        "ARGOS_DEVICE_TYPE": "cpu",
-        "ARGOS_INTER_THREADS": "1",
-        "ARGOS_INTRA_THREADS": str(settings["threads"]),
-        "ARGOS_COMPUTE_TYPE": settings["compute_type"],
-        "ARGOS_BEAM_SIZE": str(settings["beam_size"]),
+    return {
+        "first_seconds": first["seconds"],
+        "seconds": again["seconds"],
+        "ratio": again["seconds"] / first["seconds"],
+        "first_cpu_seconds": first["cpu_seconds"],
+        "cpu_seconds": again["cpu_seconds"],
+        "cpu_ratio": again["cpu_seconds"] / first["cpu_seconds"],
+        "single_sentence_seconds": single.seconds,
+        "other_cores": max(first["other_cores"], again["other_cores"]),
     }
-    started = time.perf_counter()
-    import argostranslate.translate as argos
-    import ctranslate2
 
-    import_seconds = time.perf_counter() - started
-    length = settings["decoding_length"]
-    intra_threads = {"value": settings["threads"]}
 
-    class FixedLengthTranslator:
-        """ctranslate2.Translator with the benchmark's fixed output length forced in.
+def stream_case(packages_dir: Path, memory_path: Path, engine_kwargs: dict, stories: list, claim_size: int) -> dict:
+    """A stream through a fresh engine with a fresh translation memory (models loaded first)."""
+    with TranslationEngine(packages_dir, memory_path=memory_path, **engine_kwargs) as engine:
+        run_engine(engine, [(lang, f"Warm up {lang}.") for lang in LANGS])
+        return run_stream(engine, stories, claim_size)
 
-        Also applies the intra-op thread count under test (Argos reads ARGOS_INTRA_THREADS
-        once, at import).
-        """
 
-        def __init__(self, *args, **kwargs):
-            kwargs["intra_threads"] = intra_threads["value"]
-            self._translator = ctranslate2.Translator(*args, **kwargs)
-
-        def translate_batch(self, *args, **kwargs):
-            return self._translator.translate_batch(
-                *args, **kwargs, min_decoding_length=length, max_decoding_length=length
-            )
-
-    argos.ctranslate2 = types.SimpleNamespace(Translator=FixedLengthTranslator)
-
-    class OurSentencizer:
-        def __init__(self, lang: str):
-            self.lang = lang
-
-        def split_sentences(self, text: str) -> list[str]:
-            return segment_text(text, self.lang).sentences
-
-    argos.get_installed_languages()
-    underlying = [installed.cached_translation.underlying for installed in argos.installed_translates]
-    for package_translation in underlying:
-        package_translation.sentencizer = OurSentencizer(package_translation.pkg.from_code)
-
-    seconds = {}
-    # Argos decodes a paragraph (2-4 sentences) per call, so a second intra-op thread may
-    # not pay: it is measured with one thread and with the engine's count, and the faster
-    # one is the baseline.
-    for threads in sorted({1, settings["threads"]}):
-        intra_threads["value"] = threads
-        for package_translation in underlying:
-            package_translation.translator = None  # reloaded with this thread count
-        for lang in LANGS:  # warm-up: load every model, on text outside the batch
-            for target in LANGS:
-                if target != lang:
-                    argos.translate(f"Warm up {lang} {target}.", lang, target)
-        with CpuWatch() as watch:
-            for lang, text in batch:
-                for target in LANGS:
-                    if target != lang:
-                        argos.translate(text, lang, target)
-        seconds[threads] = watch.seconds
-        contention[f"argos_intra_threads_{threads}"] = watch.other_cores
-    return {"seconds": seconds, "import_seconds": import_seconds}
+def calibrate_argos(
+    packages_dir: Path, work: Path, batch: list, settings: dict, stories: int
+) -> tuple[ArgosLoop, dict]:
+    """Argos at intra_threads 1 and ``threads``, each in its own pinned child, timed once on the
+    first ``stories`` stories, after an untimed pass over the last story (the first pass after
+    the warm-up is slower; another story, since Argos would answer a repeat from its cache).
+    The faster child is kept for the timed runs."""
+    calibration: dict[str, dict] = {}
+    chosen: ArgosLoop | None = None
+    for intra in sorted({1, settings["threads"]}):
+        loop = ArgosLoop(packages_dir, work / f"argos-{intra}", batch, settings, intra, pinned=settings["argos_pinned"])
+        loop.run(1, start=len(batch) - 1)
+        calibration[str(intra)] = loop.run(stories)
+        faster = chosen is None or calibration[str(intra)]["seconds"] < min(
+            v["seconds"] for k, v in calibration.items() if k != str(intra)
+        )
+        if faster:
+            if chosen is not None:
+                chosen.close()
+            chosen = loop
+        else:
+            loop.close()
+    assert chosen is not None
+    return chosen, calibration
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("ULAK_DATA_DIR", "./ulak-data")))
+    parser.add_argument("--runs", type=int, default=3, help="interleaved rounds (engine, raw, Argos, …)")
     parser.add_argument("--stories", type=int, default=20)
     parser.add_argument("--sentences", type=int, default=8, help="sentences per story")
     parser.add_argument("--decoding-length", type=int, default=24, help="fixed output length in tokens")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--stream-stories", type=int, default=20, help="stories in each stream case")
+    parser.add_argument("--claim-size", type=int, default=8, help="jobs per engine call in the stream")
+    parser.add_argument("--calibration-stories", type=int, default=5, help="stories timed per Argos thread setting")
     parser.add_argument("--skip-argos", action="store_true")
+    parser.add_argument(
+        "--argos-unpinned", action="store_true", help="Argos child inherits this environment's thread settings"
+    )
     args = parser.parse_args()
 
     cache_dir = args.data_dir / "benchmarks"
@@ -299,13 +284,16 @@ def main() -> None:
         "stories": args.stories,
         "sentences_per_story": args.sentences,
         "targets": list(LANGS),
+        "runs": args.runs,
+        "stream_stories": args.stream_stories,
+        "claim_size": args.claim_size,
+        "argos_pinned": not args.argos_unpinned,
         "model": "6+6 layers, d_model 512, ffn 2048, 8 heads, shared 50k vocabulary, int8",
         "argos_sentencizer": "replaced by Ulak's splitter (Argos's needs a downloaded model)",
-        "engine_threads": f"{args.threads} single-threaded workers (intra_threads=1, inter_threads={args.threads})",
-        "argos_threads": "the faster of intra_threads=1 and intra_threads=threads (both reported)",
-        "timings": "engine and raw: best of two interleaved runs; Argos: best of its two thread settings",
-        "rss": "this process: after loading the 8 packages + one warm-up sentence each; after translating "
-        "the batch (between batches); peak during the batch (VmHWM, reset before it)",
+        "timings": "rounds interleaved: engine, raw CTranslate2, Argos, correction, news stream, synthetic stream; "
+        "median and spread over the rounds",
+        "rss": "this process: after loading the 8 packages + one warm-up sentence each; after the first batch; "
+        "peak during it (VmHWM, reset before it)",
     }
     engine_kwargs = dict(
         threads=args.threads,
@@ -317,81 +305,145 @@ def main() -> None:
     )
     batch = news_batch(args.stories, args.sentences)
     sentences = sum(len(segment_text(text, lang).sentences) for lang, text in batch)
-    contention: dict[str, float] = {}  # cores other processes kept busy during each timing
-    figures: dict[str, object] = {
-        "settings": settings,
-        "batch_sentences": sentences,
-        "other_processes_cores": contention,
-    }
+    translations = sentences * (len(LANGS) - 1)
+    figures: dict[str, Any] = {"settings": settings, "batch_sentences": sentences, "other_load_before": other_load()}
 
+    argos, calibration = None, None
+    if not args.skip_argos:
+        argos, calibration = calibrate_argos(packages_dir, work, batch, settings, args.calibration_stories)
+    rounds: dict[str, list[dict]] = {key: [] for key in ("engine", "raw", "argos", "correction", "news", "synthetic")}
+    news, synthetic = wire_stories(args.stream_stories), synthetic_stories(args.stream_stories, args.sentences)
     with TranslationEngine(packages_dir, **engine_kwargs) as engine:
         run_engine(engine, [(lang, f"Warm up {lang}.") for lang in LANGS])  # loads all 8 models
         figures["load_seconds"] = round(engine.pool.load_seconds / len(engine.pool.loaded), 3)
-        figures["load_seconds_8_models"] = round(engine.pool.load_seconds, 3)
         figures["rss_mb_8_models_loaded"] = round(rss_mb())
-        reset_peak_rss()
-        engine_runs = [run_engine(engine, batch, contention)]
-        figures["peak_rss_mb_during_batch"] = peak_rss_mb()
-        figures["rss_mb_8_models"] = round(rss_mb())
-        figures["loaded_models"] = len(engine.pool.loaded)
-        figures["engine_batches"] = engine.stats.batches
-        figures["sentence_translations"] = engine.stats.sentences_translated
-        # Twice each, interleaved, best of two on both sides: a burst of load from another
-        # process skews one run, rarely both.
-        raw_runs = [run_raw(engine, batch, concurrent=True, contention=contention, key="raw")]
-        engine_runs.append(run_engine(engine, batch, contention, "engine_2"))
-        raw_runs.append(run_raw(engine, batch, concurrent=True, contention=contention, key="raw_2"))
-        raw_sequential_seconds = run_raw(engine, batch, concurrent=False, contention=contention, key="raw_sequential")
-    figures["engine_seconds_runs"] = [round(x, 2) for x in engine_runs]
-    figures["raw_ctranslate2_seconds_runs"] = [round(x, 2) for x in raw_runs]
-    engine_seconds, raw_seconds = min(engine_runs), min(raw_runs)
-    figures["engine_seconds"] = round(engine_seconds, 2)
-    figures["raw_ctranslate2_seconds"] = round(raw_seconds, 2)
-    figures["raw_ctranslate2_sequential_seconds"] = round(raw_sequential_seconds, 2)
-    figures["ratio_vs_raw_ctranslate2"] = round(raw_seconds / engine_seconds, 3)
-    figures["engine_sentences_per_second"] = round(sentences * (len(LANGS) - 1) / engine_seconds, 2)
-
-    first, corrected, single = correction_cost(packages_dir, work, engine_kwargs, contention)
-    figures["single_sentence_seconds"] = round(single, 3)
-    figures["correction_first_seconds"] = round(first, 3)
-    figures["correction_seconds"] = round(corrected, 3)
-    figures["correction_cost_ratio"] = round(corrected / first, 3)
-
-    if not args.skip_argos:
-        argos = argos_baseline(packages_dir, work / "argos", batch, settings, contention)
-        figures["argos_seconds_by_intra_threads"] = {str(k): round(v, 2) for k, v in argos["seconds"].items()}
-        figures["argos_seconds"] = round(min(argos["seconds"].values()), 2)
-        figures["argos_import_seconds"] = round(argos["import_seconds"], 2)
-        figures["speedup_vs_argos"] = round(figures["argos_seconds"] / engine_seconds, 2)
+        for i in range(args.runs):
+            if i == 0:
+                reset_peak_rss()
+            rounds["engine"].append(run_engine(engine, batch))
+            if i == 0:
+                figures["peak_rss_mb_during_batch"] = peak_rss_mb()
+                figures["rss_mb_8_models"] = round(rss_mb())
+                figures["engine_batches"] = engine.stats.batches
+            rounds["raw"].append(run_raw(engine, batch, concurrent=True))
+            if argos is not None:
+                rounds["argos"].append(argos.run())
+            rounds["correction"].append(correction_cost(packages_dir, work / f"memory-{i}.sqlite3", engine_kwargs))
+            for kind, stories in (("news", news), ("synthetic", synthetic)):
+                memory = work / f"stream-{kind}-{i}.sqlite3"
+                rounds[kind].append(stream_case(packages_dir, memory, engine_kwargs, stories, args.claim_size))
+        raw_sequential = run_raw(engine, batch, concurrent=False)
+    if argos is not None:
+        argos.close()
     shutil.rmtree(work, ignore_errors=True)
 
+    threads = {
+        "engine": {"workers": args.threads, "ctranslate2_inter_threads": args.threads, "ctranslate2_intra_threads": 1},
+        "raw_ctranslate2": "the engine's translators",
+        "engine_process_torch_loaded": "torch" in sys.modules,
+    }
+    if argos is not None and calibration is not None:
+        threads["argos"] = argos.ready["threads"]
+    figures["environment"] = environment(TRANSLATION_LIBRARIES, threads=threads)
+    figures |= summarize(rounds, translations, raw_sequential, calibration)
+    if argos is not None:
+        figures["argos_import_seconds"] = round(argos.ready["import_seconds"], 2)
+        figures["argos_intra_threads"] = argos.ready["threads"]["ctranslate2_intra_threads"]
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))
-        return
-    print(f"batch: {args.stories} stories, {sentences} sentences, fan-out to {', '.join(LANGS)}")
-    print(f"settings: {json.dumps(settings, ensure_ascii=False)}")
+    else:
+        print_table(figures, args)
+
+
+def summarize(rounds: dict[str, list[dict]], translations: int, raw_sequential: dict, calibration: dict | None) -> dict:
+    """Medians and spreads over the rounds, and the ratios per interleaved round."""
+    out: dict[str, Any] = {}
+
+    def series(kind: str, key: str = "seconds") -> list[float]:
+        return [r[key] for r in rounds[kind]]
+
+    engine, raw = series("engine"), series("raw")
+    out["engine_seconds"] = spread(engine, 2)
+    out["engine_cpu_seconds"] = spread(series("engine", "cpu_seconds"), 2)
+    out["engine_sentences_per_second"] = round(translations / statistics.median(engine), 2)
+    out["raw_ctranslate2_seconds"] = spread(raw, 2)
+    out["raw_ctranslate2_sequential_seconds"] = round(raw_sequential["seconds"], 2)
+    out["ratio_vs_raw_ctranslate2"] = round(statistics.median(raw) / statistics.median(engine), 3)
+    out["ratio_vs_raw_ctranslate2_per_round"] = spread([r / e for r, e in zip(raw, engine, strict=True)])
+    if rounds["argos"]:
+        argos = series("argos")
+        out["argos_calibration"] = calibration
+        out["argos_seconds"] = spread(argos, 2)
+        out["argos_cpu_seconds"] = spread(series("argos", "cpu_seconds"), 2)
+        out["argos_sentences_per_second"] = round(translations / statistics.median(argos), 2)
+        out["speedup_vs_argos"] = round(statistics.median(argos) / statistics.median(engine), 2)
+        out["speedup_vs_argos_per_round"] = spread([a / e for a, e in zip(argos, engine, strict=True)], 2)
+    corrections = rounds["correction"]
+    out["correction_cost_ratio"] = spread([c["ratio"] for c in corrections])
+    out["correction_cost_cpu_ratio"] = spread([c["cpu_ratio"] for c in corrections])
+    for key in ("first_seconds", "seconds", "first_cpu_seconds", "cpu_seconds", "single_sentence_seconds"):
+        out[f"correction_{key}"] = spread([c[key] for c in corrections])
+    for kind in ("news", "synthetic"):
+        runs = rounds[kind]
+        first = runs[0]
+        out[f"stream_{kind}"] = {
+            **{k: first[k] for k in ("stories", "jobs", "claims", "source_sentences", "routed_sentence_translations")},
+            **{k: first[k] for k in ("deduplicated", "memory_hits", "model_sentences")},
+            **{k: round(first[k], 3) for k in ("deduplicated_share", "memory_share", "model_share")},
+            "seconds": spread([r["seconds"] for r in runs], 2),
+            "cpu_seconds": spread([r["cpu_seconds"] for r in runs], 2),
+            "sentences_per_second": spread([r["sentences_per_second"] for r in runs], 2),
+        }
+    out["other_processes_cores"] = {kind: [r["other_cores"] for r in runs] for kind, runs in rounds.items() if runs}
+    return out
+
+
+def print_table(figures: dict, args: argparse.Namespace) -> None:
+    def med(key: str, *path: str) -> str:
+        value = figures[key]
+        for part in path:
+            value = value[part]
+        return f"{value['median']} (spread {value['spread_pct']} %, runs {value['runs']})"
+
+    env = figures["environment"]
+    print(f"machine: {env['cpu_model']}, {env['cpu_count']} cores; versions {json.dumps(env['versions'])}")
+    print(f"threads: {json.dumps(env['threads'])}")
+    print(f"other processes before: {figures['other_load_before']} cores; during each timing: ", end="")
+    print(json.dumps(figures["other_processes_cores"]))
+    print(f"batch: {args.stories} stories, {figures['batch_sentences']} sentences, fan-out to {', '.join(LANGS)}")
+    print(f"engine: {med('engine_seconds')} s, {figures['engine_sentences_per_second']} sentences×targets/s")
     print(
-        f"engine: {engine_seconds:.2f} s ({figures['engine_sentences_per_second']} sentences×targets/s, {figures['engine_batches']} batches)"
-    )
-    print(
-        f"raw CTranslate2: {raw_seconds:.2f} s with independent models' calls submitted together "
-        f"({raw_sequential_seconds:.2f} s one after another) → engine at {figures['ratio_vs_raw_ctranslate2']}× raw speed (goal ≥ 0.9)"
+        f"raw CTranslate2: {med('raw_ctranslate2_seconds')} s ({figures['raw_ctranslate2_sequential_seconds']} s calls "
+        f"one after another) → engine at {figures['ratio_vs_raw_ctranslate2']}× raw speed (goal ≥ 0.9); per round "
+        f"{med('ratio_vs_raw_ctranslate2_per_round')}"
     )
     if "speedup_vs_argos" in figures:
-        by_threads = ", ".join(
-            f"{v} s with intra_threads={k}" for k, v in figures["argos_seconds_by_intra_threads"].items()
+        calibration = ", ".join(
+            f"intra_threads={k}: {v['seconds']:.2f} s for {v['stories']} stories"
+            for k, v in figures["argos_calibration"].items()
         )
-        print(f"Argos loop: {by_threads} → speedup {figures['speedup_vs_argos']}× over the faster (goal ≥ 6)")
-        print("  (Argos's sentencizer replaced by Ulak's splitter: Argos's own needs a downloaded model)")
+        print(f"Argos calibration ({calibration}) → intra_threads={figures['argos_intra_threads']}")
+        print(
+            f"Argos loop: {med('argos_seconds')} s ({figures['argos_sentences_per_second']} sentences×targets/s) → "
+            f"speedup {figures['speedup_vs_argos']}× (goal ≥ 6); per round {med('speedup_vs_argos_per_round')}"
+        )
     print(
-        f"correction of 1 of 20 sentences: {corrected:.2f} s, {figures['correction_cost_ratio']:.1%} of the first "
-        f"translation's {first:.2f} s (goal ≤ 10%); one sentence through one model: {single:.2f} s"
+        f"correction of 1 of 20 sentences: wall ratio {med('correction_cost_ratio')}, CPU ratio "
+        f"{med('correction_cost_cpu_ratio')} (goal ≤ 0.10); first translation {med('correction_first_seconds')} s; "
+        f"one sentence through one model {med('correction_single_sentence_seconds')} s"
     )
+    for kind in ("news", "synthetic"):
+        stream = figures[f"stream_{kind}"]
+        print(
+            f"stream, {kind}: {stream['stories']} stories, {stream['jobs']} jobs in {stream['claims']} claims, "
+            f"{med(f'stream_{kind}', 'seconds')} s, {stream['sentences_per_second']['median']} sentences×targets/s; "
+            f"of {stream['routed_sentence_translations']} sentence translations: de-duplicated "
+            f"{stream['deduplicated_share']:.1%}, memory {stream['memory_share']:.1%}, model {stream['model_share']:.1%}"
+        )
     print(f"model load: {figures['load_seconds']} s per package")
-    print(f"other processes kept busy (cores, of {os.cpu_count()}) during each timing: {json.dumps(contention)}")
     print(
         f"RSS with 8 packages: {figures['rss_mb_8_models_loaded']} MB loaded and warmed up, "
-        f"{figures['rss_mb_8_models']} MB after the batch (goal ≤ 1200), peak {figures['peak_rss_mb_during_batch']} MB during it"
+        f"{figures['rss_mb_8_models']} MB after the batch (goal ≤ 1200), peak {figures['peak_rss_mb_during_batch']} MB"
     )
 
 
