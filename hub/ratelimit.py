@@ -189,7 +189,7 @@ class SweepingMemoryStorage(MemoryStorage):
         self._next_sweep = 0.0
 
     # limits calls ``self.__schedule_expiry()`` from inside MemoryStorage, a name Python
-    # mangles to this one; tests/hub/test_ratelimit.py checks that no Timer is started.
+    # mangles to this one; tests/hub/test_rate_limits.py checks that no Timer is started.
     def _MemoryStorage__schedule_expiry(self) -> None:
         now = time.monotonic()
         if now < self._next_sweep:
