@@ -208,7 +208,7 @@ def test_entries_link_by_their_own_versions_original_when_a_later_version_change
         "switch-1", language="tr", headline="Bakanlık açıklama yaptı", body="Toplantı yarın Ankara'da yapılacak."
     )
     second = hub.client.post("/v1/stories", json=turkish, headers=hub.auth(key))
-    assert second.status_code == 200 and second.json()["version"] == 2, second.text
+    assert second.status_code == 201 and second.json()["version"] == 2, second.text
     worker.run_until_idle()
 
     others = ["en", "ru", "uz"]
