@@ -173,7 +173,7 @@ def table_rows(
             served,
             created,
         ),
-        "feed_entries": (story_id, 1, LANGUAGE, "usable", agency_id, created),
+        "feed_entries": (story_id, 1, LANGUAGE, LANGUAGE, "usable", agency_id, created),
     }
 
 
@@ -181,7 +181,7 @@ COLUMNS = {
     "stories": "id, agency_id, guid, source_lang, current_version, pub_status, first_created, updated_at",
     "story_versions": "story_id, version, content_hash, source_lang, version_created",
     "language_versions": "story_id, version, language, is_original, object_key, document, served, created_at",
-    "feed_entries": "story_id, version, language, pub_status, agency_id, created_at",
+    "feed_entries": "story_id, version, language, source_lang, pub_status, agency_id, created_at",
 }
 
 

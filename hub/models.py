@@ -206,6 +206,9 @@ class FeedEntry(Base):
     story_id: Mapped[str] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(16))
+    # The original's language of this entry's version (the story's may change in a later
+    # version): what the entry's links point at, read without joining the story.
+    source_lang: Mapped[str] = mapped_column(String(16))
     pub_status: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     # Embargo visibility: an entry is either for the owner only (while embargoed) or for

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.db import affected_rows
-from hub.models import FeedEntry, LanguageVersion, Story, UTCDateTime
+from hub.models import FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
 
@@ -79,12 +79,14 @@ def append_entries(
         # languages a second time.
         skip = languages if version == story.current_version else ()
         release_embargo(session, story, now=now, skip=skip)
+    source_lang = story.source_lang if version == story.current_version else _source_lang(session, story.id, version)
     take_feed_lock(session)
     entries = [
         FeedEntry(
             story_id=story.id,
             version=version,
             language=lang,
+            source_lang=source_lang,
             pub_status=pub_status,
             agency_id=story.agency_id,
             only_agency_id=story.agency_id if embargoed else None,
@@ -96,6 +98,12 @@ def append_entries(
     session.add_all(entries)
     session.flush()
     return entries
+
+
+def _source_lang(session: Session, story_id: str, version: int) -> str:
+    """The original's language of an earlier version (a later one may have changed it)."""
+    query = select(StoryVersion.source_lang).where(StoryVersion.story_id == story_id, StoryVersion.version == version)
+    return session.execute(query).scalar_one()
 
 
 def _due(now: datetime) -> Any:
@@ -164,6 +172,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
             story_id=story.id,
             version=story.current_version,
             language=lang,
+            source_lang=story.source_lang,
             pub_status=story.pub_status,
             agency_id=story.agency_id,
             except_agency_id=story.agency_id,
@@ -187,13 +196,11 @@ _ENTRY_DOCUMENT = and_(
 
 
 def _visible_entries(reader_agency_id: int, languages: Sequence[str]) -> Select[Any]:
-    """Feed entries in ``languages`` with their document and the story's source language,
-    as ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
-    their release for everyone else."""
+    """Feed entries in ``languages`` with their document, as ``reader_agency_id`` may see
+    them: an embargoed story's entries only for its owner, their release for everyone else."""
     return (
-        select(FeedEntry, LanguageVersion.document, Story.source_lang)
+        select(FeedEntry, LanguageVersion.document)
         .join(LanguageVersion, _ENTRY_DOCUMENT)
-        .join(Story, Story.id == FeedEntry.story_id)
         .where(
             FeedEntry.language.in_(languages) if len(languages) > 1 else FeedEntry.language == languages[0],
             or_(FeedEntry.only_agency_id.is_(None), FeedEntry.only_agency_id == reader_agency_id),
@@ -252,14 +259,13 @@ def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[
             FeedEntry.language,
             FeedEntry.pub_status,
             FeedEntry.quality,
-            Story.source_lang,
+            FeedEntry.source_lang,
             LanguageVersion.served,
             LanguageVersion.served_associations,
-            case((FeedEntry.language == Story.source_lang, languages_of_version), else_=None),
+            case((FeedEntry.language == FeedEntry.source_lang, languages_of_version), else_=None),
         )
         .select_from(FeedEntry)
         .join(LanguageVersion, _ENTRY_DOCUMENT)
-        .join(Story, Story.id == FeedEntry.story_id)
         .where(
             FeedEntry.language.in_(bindparam("languages", expanding=True))
             if several_languages
@@ -311,10 +317,10 @@ def latest_per_story(
     if agency_id is not None:
         query = query.where(FeedEntry.agency_id == agency_id)
     newest: dict[str, LatestRow] = {}
-    for entry, document, source_lang in session.execute(query):
+    for entry, document in session.execute(query):
         if entry.story_id not in newest:
             newest[entry.story_id] = LatestRow(
-                entry.story_id, entry.language, entry.pub_status, entry.agency_id, source_lang, document
+                entry.story_id, entry.language, entry.pub_status, entry.agency_id, entry.source_lang, document
             )
             if len(newest) == limit:
                 break

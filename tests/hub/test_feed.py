@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from hub.jobs.worker import TranslationWorker
 from hub.models import FeedEntry, LanguageVersion
 from tests.fixtures.hub import HubHarness, LiveServer, make_settings, story
 
@@ -182,3 +183,42 @@ def test_concurrent_readers_release_an_embargo_exactly_once(database_url: str, t
             assert sorted(releases) == ["az", "tr"], f"trial {trial}"
             seen = [e["storyId"] for e in drain(hub, keys[0], "tr")[0] if e["storyId"] == pushed["id"]]
             assert seen == [pushed["id"]], f"trial {trial}"
+
+
+def _links(entry: dict) -> list[tuple[str, str, str]]:
+    return sorted(
+        (a["rel"], a["language"], a["version"])
+        for a in entry["item"].get("associations", [])
+        if a.get("rel") in ("translation", "translatedFrom")
+    )
+
+
+def test_entries_link_by_their_own_versions_original_when_a_later_version_changes_language(
+    translating_hub: HubHarness, worker: TranslationWorker
+) -> None:
+    """Version 1 pushed in az, version 2 of the same story in tr: the feed keeps serving
+    version 1's az entry as the original it was (linked to version 1's translations), not
+    as a translation of the tr original only version 2 has."""
+    hub = translating_hub
+    key = hub.agency("azertac")
+    first = hub.client.post("/v1/stories", json=story("switch-1"), headers=hub.auth(key))
+    assert first.status_code == 201, first.text
+    worker.run_until_idle()
+    turkish = story(
+        "switch-1", language="tr", headline="Bakanlık açıklama yaptı", body="Toplantı yarın Ankara'da yapılacak."
+    )
+    second = hub.client.post("/v1/stories", json=turkish, headers=hub.auth(key))
+    assert second.status_code == 201 and second.json()["version"] == 2, second.text
+    worker.run_until_idle()
+
+    others = ["en", "ru", "uz"]
+    az = {e["version"]: e for e in drain(hub, key, "az")[0]}
+    tr = {e["version"]: e for e in drain(hub, key, "tr")[0]}
+    assert _links(az[1]) == sorted(("translation", lang, "1") for lang in [*others, "tr"])
+    assert _links(tr[1]) == [("translatedFrom", "az", "1")]
+    assert _links(tr[2]) == sorted(("translation", lang, "2") for lang in [*others, "az"])
+    assert _links(az[2]) == [("translatedFrom", "tr", "2")]
+    for lang in others:
+        entries = {e["version"]: e for e in drain(hub, key, lang)[0]}
+        assert _links(entries[1]) == [("translatedFrom", "az", "1")]
+        assert _links(entries[2]) == [("translatedFrom", "tr", "2")]

@@ -8,6 +8,7 @@ those out, and the tests below check that they are there, with the right definit
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, inspect, text
 
 from hub.db import check_schema, current_revision, downgrade, head_revision, make_engine, upgrade
 from hub.models import Base
+from tests.fixtures.hub import HubHarness, make_settings, story
 
 ENGINE_SEARCH_COLUMNS = {"terms_vector", "latin_vector"}
 ENGINE_SEARCH_INDEXES = {"ix_search_documents_terms_vector", "ix_search_documents_latin_vector"}
@@ -79,5 +81,28 @@ def test_downgrade_to_base_and_up_again(database_url: str) -> None:
         upgrade(database_url)
         assert current_revision(engine) == head_revision()
         _assert_search_engine_objects(engine)
+    finally:
+        engine.dispose()
+
+
+def test_feed_entries_get_their_versions_source_language_on_upgrade(database_url: str, tmp_path: Path) -> None:
+    """0012 fills ``feed_entries.source_lang`` from each entry's own version, not from
+    the story (whose language a later version changed)."""
+    with HubHarness.start(make_settings(tmp_path / "data", database_url, embedded_worker=False)) as hub:
+        key = hub.agency("azertac")
+        for language, headline in (("az", "Xəbər başlığı"), ("tr", "Haber başlığı")):
+            pushed = hub.client.post(
+                "/v1/stories", json=story("s-1", language=language, headline=headline), headers=hub.auth(key)
+            )
+            assert pushed.status_code in (200, 201), pushed.text
+    downgrade(database_url, "0011")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert "source_lang" not in {c["name"] for c in inspect(conn).get_columns("feed_entries")}
+        upgrade(database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version, language, source_lang FROM feed_entries ORDER BY seq")).all()
+        assert [tuple(row) for row in rows] == [(1, "az", "az"), (2, "tr", "tr")]
     finally:
         engine.dispose()
