@@ -24,8 +24,11 @@ run: install
 	ULAK_DATA_DIR="$(abspath $(ULAK_DATA_DIR))" $(BIN)/ulak db upgrade
 	ULAK_DATA_DIR="$(abspath $(ULAK_DATA_DIR))" $(BIN)/ulak serve $(SERVE_ARGS)
 
+# One pytest worker per CPU, at most 4 (pytest-xdist), a test file per worker at a time so
+# that a file's module-scoped servers start once. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= logical --maxprocesses 4
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # ruff (lint + format) and mypy, configured in pyproject.toml; .ci/run runs it before the tests.
 lint: install
