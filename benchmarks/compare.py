@@ -1,10 +1,11 @@
 """Do two runs of a benchmark agree? Compares the ``--json`` output of two runs.
 
 Every figure a script reports with its spread (``measure.spread``: median, runs, spread;
-or a figure ``x`` beside the list ``x_runs`` of its runs) is matched by its place in the two objects (list items by position, or by ``backend``,
-``size_mb``, ``stories`` where they carry one) and called in agreement when the medians
-differ by no more than the larger of the two spreads (``measure.within_spread``). Prints
-one line per figure and a count; exits 1 if any figure disagrees.
+or a figure ``x`` beside the list ``x_runs`` of its runs) is matched by its place in the
+two objects (list items by position, or by ``backend``, ``size_mb``, ``stories`` where
+they carry one) and called in agreement when the medians differ by no more than the
+larger of the two spreads (``measure.within_spread``). Prints one line per figure and a
+count; exits 1 if any figure disagrees or is in one run only.
 
     python benchmarks/compare.py /tmp/feed-1.json /tmp/feed-2.json [--all]
 """
