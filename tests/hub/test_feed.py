@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from hub.feed import repository as feed_repo
 from hub.jobs.worker import TranslationWorker
-from hub.models import FeedEntry, LanguageVersion
+from hub.models import FeedEntry, LanguageVersion, Story
 from tests.fixtures.hub import HubHarness, LiveServer, make_settings, story
 
 
@@ -222,3 +223,17 @@ def test_entries_link_by_their_own_versions_original_when_a_later_version_change
         entries = {e["version"]: e for e in drain(hub, key, lang)[0]}
         assert _links(entries[1]) == [("translatedFrom", "az", "1")]
         assert _links(entries[2]) == [("translatedFrom", "tr", "2")]
+
+
+def test_an_entry_for_an_earlier_version_takes_that_versions_source_language(hub: HubHarness) -> None:
+    """Announcing version 1 after version 2 changed the language (a late translation):
+    the entry carries version 1's original language, read from its version row."""
+    key = hub.agency("azertac")
+    hub.client.post("/v1/stories", json=story("late-1"), headers=hub.auth(key))
+    turkish = story("late-1", language="tr", headline="Bakanlık açıklama yaptı", body="Toplantı yarın yapılacak.")
+    story_id = hub.client.post("/v1/stories", json=turkish, headers=hub.auth(key)).json()["id"]
+    with hub.runtime.write() as session:
+        row = session.get(Story, story_id)
+        assert row is not None and row.current_version == 2 and row.source_lang == "tr"
+        entry = feed_repo.append_entries(session, row, 1, ["en"], "usable", now=hub.runtime.clock())[0]
+        assert entry.source_lang == "az"
