@@ -156,7 +156,7 @@ class DeliveryWorker:
             for row in rows:
                 if stop.is_set():
                     return False
-                body = entry_json(row)
+                body = entry_json(row).decode()
                 if not self._attempt(sub, row.seq, body):
                     return False
                 sent += 1

@@ -92,19 +92,23 @@ def feed_page_json(
             raise NotFound(f"no agency {agency!r}")
     rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
     cursor = encode_cursor(position) if position != start else (after or encode_cursor(0))
-    return f'{{"entries":[{",".join(entry_json(r) for r in rows)}],"next":{token(cursor)}}}'.encode()
+    return b'{"entries":[%s],"next":%s}' % (b",".join(map(entry_json, rows)), token(cursor))
 
 
-def entry_json(row: repo.FeedRow) -> str:
+def entry_json(row: repo.FeedRow) -> bytes:
     """One feed entry as partners get it, from ``GET /v1/feed`` and as a webhook's body
-    alike: JSON spliced from the stored texts, nothing decoded."""
+    alike: JSON spliced from the stored texts' bytes, nothing decoded."""
     linked = links_json(
         row.story_id, row.version, row.language, original_language=row.source_lang, languages=row.languages
     )
     item = served_item(row.served, row.served_associations, pub_status=row.pub_status, linked=linked)
-    return (
-        f'{{"storyId":{token(row.story_id)},"version":{row.version},"language":{token(row.language)},'
-        f'"pubStatus":{token(row.pub_status)},"quality":{token(row.quality)},"item":{item}}}'
+    return b'{"storyId":%s,"version":%d,"language":%s,"pubStatus":%s,"quality":%s,"item":%s}' % (
+        token(row.story_id),
+        row.version,
+        token(row.language),
+        token(row.pub_status),
+        token(row.quality),
+        item,
     )
 
 
@@ -123,23 +127,31 @@ def _read_page(
     does not scan them again) while staying correct: each query continues from the last
     entry the previous one saw, and every snapshot of the feed is a prefix of it (see
     the repository's feed lock), so nothing is skipped."""
-    # Filtered reads fetch in batches of at least FILTERED_BATCH, so that a small page
-    # behind many flagged entries does not cost one query per entry.
-    batch_size = limit if quality is None else max(limit, FILTERED_BATCH)
-    rows: list[repo.FeedRow] = []
-    position, scanned = after, 0
-    while scanned < MAX_SCANNED:
-        batch = repo.page(
+    agency_ids = None if agency_id is None else [agency_id]
+
+    def entries_after(position: int, count: int) -> list[repo.FeedRow]:
+        return repo.page(
             session,
             reader_agency_id=caller.agency_id,
             languages=[language],
             after=position,
-            limit=batch_size,
-            agency_ids=None if agency_id is None else [agency_id],
+            limit=count,
+            agency_ids=agency_ids,
         )
+
+    if quality is None:  # one query, every entry it returns
+        rows = entries_after(after, limit)
+        return rows, rows[-1].seq if rows else after
+    # Filtered reads fetch in batches of at least FILTERED_BATCH, so that a small page
+    # behind many flagged entries does not cost one query per entry.
+    batch_size = max(limit, FILTERED_BATCH)
+    rows = []
+    position, scanned = after, 0
+    while scanned < MAX_SCANNED:
+        batch = entries_after(position, batch_size)
         for row in batch:
             position, scanned = row.seq, scanned + 1
-            if quality is None or row.quality == quality:
+            if row.quality == quality:
                 rows.append(row)
                 if len(rows) == limit:
                     return rows, position

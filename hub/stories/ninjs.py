@@ -142,4 +142,5 @@ def present(
         languages=languages,
     )
     served, own = served_texts(document)
-    return orjson.loads(served_item(served, own, pub_status=pub_status, linked=linked))
+    own_bytes = None if own is None else own.encode()
+    return orjson.loads(served_item(served.encode(), own_bytes, pub_status=pub_status, linked=linked))

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hub.db import utf8_bytes
 from hub.models import Agency, LanguageVersion, Story, StoryVersion
 
 
@@ -47,10 +48,11 @@ def language_version(session: Session, story_id: str, version: int, language: st
     )
 
 
-def served_texts(session: Session, story_id: str, version: int, language: str) -> tuple[str, str | None] | None:
-    """The stored texts a language version is served from (hub/stories/served.py)."""
+def served_texts(session: Session, story_id: str, version: int, language: str) -> tuple[bytes, bytes | None] | None:
+    """The stored texts a language version is served from (hub/stories/served.py), as
+    their UTF-8 bytes."""
     row = session.execute(
-        select(LanguageVersion.served, LanguageVersion.served_associations).where(
+        select(utf8_bytes(LanguageVersion.served), utf8_bytes(LanguageVersion.served_associations)).where(
             LanguageVersion.story_id == story_id,
             LanguageVersion.version == version,
             LanguageVersion.language == language,

@@ -246,7 +246,7 @@ def story_json(runtime: HubRuntime, session: Session, caller: Principal, story_i
         original_language=story.source_lang,
         languages=repo.languages(session, story.id, story.current_version) if original else None,
     )
-    return served_item(*found, pub_status=story.pub_status, linked=linked).encode()
+    return served_item(*found, pub_status=story.pub_status, linked=linked)
 
 
 def get_version(runtime: HubRuntime, caller: Principal, story_id: str, version: int) -> dict[str, Any]:

@@ -100,7 +100,7 @@ def test_the_served_text_is_json_written_as_is() -> None:
     assert own is not None and json.loads(own) == [PICTURE]
     assert "Bakıda" in served and "\\u" not in served.replace("\\u2028", "")  # UTF-8, not escapes
     assert "pubStatus" not in json.loads(served) and "associations" not in json.loads(served)
-    item = served_item(served, own, pub_status="withheld", linked="")
+    item = served_item(served.encode(), own.encode(), pub_status="withheld", linked=b"")
     assert json.loads(item) == {**document(associations=[PICTURE]), "pubStatus": "withheld"}
 
 
@@ -108,7 +108,7 @@ def test_what_orjson_refuses_is_still_served() -> None:
     huge = document(extension={"count": 2**70})  # beyond 64 bits: orjson cannot write it
     served, own = served_texts(huge)
     assert own is None
-    item = json.loads(served_item(served, own, pub_status="usable", linked=""))
+    item = json.loads(served_item(served.encode(), own, pub_status="usable", linked=b""))
     assert item["extension"] == {"count": 2**70}
 
 
