@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import event
 
 from hub.config import Settings
 from hub.ratelimit import DatabaseStorage, RateLimiter, SweepingMemoryStorage, parse_limits
@@ -121,6 +122,50 @@ def test_database_counters_lose_no_hit_under_concurrency(database_url: str, tmp_
     allowed = [d for d in decisions if d is not None and d.allowed]
     assert len(allowed) == 50
     assert all(d is not None for d in decisions)
+
+
+def counted_upserts(storage: DatabaseStorage) -> list[str]:
+    """The counter upserts ``storage`` sends to its database from now on."""
+    sent: list[str] = []
+    event.listen(
+        storage.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: sent.append(statement) if "rate_limit_counters" in statement else None,
+    )
+    return sent
+
+
+def test_a_busy_key_is_counted_in_leases_and_its_limit_holds_exactly(database_url: str, tmp_path: Path) -> None:
+    """A key hit hundreds of times a second takes its numbers from the database in leases
+    (one upsert for many requests), and exactly the limit is let through; once the window
+    is spent, refusals cost no round trip."""
+    settings = make_settings(tmp_path / "data", database_url)
+    with HubHarness.start(settings) as hub:
+        storage = DatabaseStorage(hub.runtime.engine)
+        limiter = RateLimiter(parse_limits("pull=1000/minute"), storage)
+        sent = counted_upserts(storage)
+        decisions = [limiter.hit("key1", "pull") for _ in range(1200)]
+        upserts_to_spend = len(sent)
+        more = [limiter.hit("key1", "pull") for _ in range(50)]
+    assert all(d is not None for d in decisions + more)
+    assert sum(d.allowed for d in decisions if d is not None) == 1000
+    assert not any(d.allowed for d in more if d is not None)
+    assert upserts_to_spend < 200, upserts_to_spend  # leases of up to 64, one by one near the limit
+    assert len(sent) == upserts_to_spend  # a spent window is refused without asking
+    remaining = [d.remaining for d in decisions[:1000] if d is not None]
+    assert remaining == sorted(remaining, reverse=True) and remaining[-1] == 0
+
+
+def test_replicas_taking_leases_let_through_exactly_the_limit(database_url: str, tmp_path: Path) -> None:
+    """Two API processes (two storages on one database), each with busy threads: the
+    numbers they lease are distinct, so the limit holds across them."""
+    settings = make_settings(tmp_path / "data", database_url)
+    with HubHarness.start(settings) as hub:
+        replicas = [RateLimiter(parse_limits("pull=300/minute"), DatabaseStorage(hub.runtime.engine)) for _ in range(2)]
+        with ThreadPoolExecutor(6) as pool:
+            decisions = list(pool.map(lambda n: replicas[n % 2].hit("key1", "pull"), range(800)))
+    assert all(d is not None for d in decisions)
+    assert sum(d.allowed for d in decisions if d is not None) == 300
 
 
 def test_the_default_storage_is_the_database_on_postgresql_and_memory_on_sqlite(
