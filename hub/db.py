@@ -113,18 +113,10 @@ class _Utf8BytesLoader(psycopg_adapt.Loader):
         return bytes(data)
 
 
-# Reads through a memory map of the database file instead of a read() per page: a feed
-# page visits a few hundred pages, and the calls cost more than the reading (28 % of
-# the page query). The map shares the operating system's page cache, so it adds no
-# memory per connection; SQLite caps it at its compile-time limit (2 GB by default).
-SQLITE_MMAP_BYTES = 1 << 30
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
