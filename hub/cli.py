@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from datetime import timedelta
 from typing import Annotated
@@ -101,11 +100,6 @@ def serve(
             )
     if settings.embedded_worker:  # else the workers' hosts have the models, and say so
         _say_blocked(settings)
-    # What is loaded by now (the app, its routes, models and schemas) lives as long as the
-    # process: frozen, the collector no longer walks it on every full collection (feed
-    # pages, which allocate a lot, were 3 % faster).
-    gc.collect()
-    gc.freeze()
     uvicorn.Server(uvicorn_config(app_, host=host, port=port, log_level="info")).run()
 
 
