@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth.keys import default_scopes, generate_key, parse_languages, parse_scopes
-from hub.auth.service import forget_key_on_commit
 from hub.config import SUPPORTED_LANGUAGES
 from hub.errors import Conflict, InvalidRequest, NotFound
 from hub.models import Agency, ApiKey, utcnow
@@ -84,7 +83,6 @@ def revoke_key(session: Session, key_id: str) -> ApiKey:
         raise NotFound(f"no API key {key_id!r}")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-        forget_key_on_commit(session, key_id)  # this process's requests see it at once
     return key
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.auth.keys import MEMBER_ONLY_SCOPES, PARTNERS_PULL, secret_matches, split_key
@@ -57,38 +56,16 @@ _KEY_LOOKUP = (
 )
 
 
-# How long a process trusts a key it has looked up: a key revoked (or its agency
-# changed) through another process, such as ``ulak keys revoke``, stops working here at
-# most this late; one revoked through this process stops at its commit. Saves every
-# request the lookup (a round trip on PostgreSQL). Keys that are not found are not
-# remembered: a wrong key always costs the lookup.
-KEY_RECHECK_SECONDS = 1.0
-_looked_up: dict[str, tuple[float, Any]] = {}  # key id -> (when, row of _KEY_LOOKUP)
-
-
 def authenticate(session: Session, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     parts = split_key(token)
     row = None
     if parts is not None:
-        key_id = parts[0]
-        now = time.monotonic()
-        known = _looked_up.get(key_id)
-        if known is not None and now - known[0] < KEY_RECHECK_SECONDS:
-            row = known[1]
-        else:
-            row = session.execute(_KEY_LOOKUP, {"key_id": key_id}).first()
-            if row is not None:
-                _looked_up[key_id] = (now, row)
+        row = session.execute(_KEY_LOOKUP, {"key_id": parts[0]}).first()
     if row is None or parts is None or not secret_matches(parts[1], row.secret_hash):
         raise Unauthorized("unknown API key")
     return _principal(row)
-
-
-def forget_key_on_commit(session: Session, key_id: str) -> None:
-    """Make this process look ``key_id`` up afresh once ``session`` commits (a revoke)."""
-    event.listen(session, "after_commit", lambda _session: _looked_up.pop(key_id, None), once=True)
 
 
 def principal_of_key(session: Session, key_id: str) -> Principal:
