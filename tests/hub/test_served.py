@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import text
+from sqlalchemy import String, Text, cast, literal, select, text
 
-from hub.db import downgrade, make_engine, upgrade
+from hub.db import downgrade, make_engine, upgrade, utf8_bytes
 from hub.stories.ninjs import present, story_uri
 from hub.stories.served import served_item, served_texts
 
@@ -110,6 +110,22 @@ def test_what_orjson_refuses_is_still_served() -> None:
     assert own is None
     item = json.loads(served_item(served.encode(), own, pub_status="usable", linked=b""))
     assert item["extension"] == {"count": 2**70}
+
+
+def test_utf8_bytes_reads_text_as_its_stored_bytes_and_leaves_other_statements_alone(database_url: str) -> None:
+    """Feed pages read the served texts through ``utf8_bytes``: the bytes as stored, no
+    escape interpreted; a varchar column of the same statement and a later statement on
+    the same connection still come back as ``str``."""
+    value = 'Bakıda "forum" açılıb \\ ə — \u2028'
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            raw, code = conn.execute(select(utf8_bytes(cast(literal(value), Text)), cast(literal("az"), String))).one()
+            again = conn.execute(select(cast(literal(value), Text))).scalar_one()
+    finally:
+        engine.dispose()
+    assert raw == value.encode() and isinstance(raw, bytes)
+    assert code == "az" and again == value
 
 
 def test_the_migration_fills_the_texts_of_stored_rows(database_url: str) -> None:
