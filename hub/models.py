@@ -144,6 +144,11 @@ class LanguageVersion(Base):
     # set with the document, so the two never disagree.
     served: Mapped[str] = mapped_column(Text)
     served_associations: Mapped[str | None] = mapped_column(Text, default=None)
+    # On an original: the languages it has been translated into, comma-separated, as
+    # translations arrive (hub.stories.repository.add_translation); NULL while there are
+    # none and on translations. Feed pages link an original to them without a subquery.
+    # varchar, not text: feed pages read their text columns as bytes (hub.db.utf8_bytes).
+    translation_languages: Mapped[str | None] = mapped_column(String, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A translation post-edited by a person: which agency, when. None for machine output.
     edited_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), default=None)

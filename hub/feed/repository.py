@@ -26,8 +26,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, and_, bindparam, case, cast, func, or_, select, text, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.db import affected_rows, utf8_bytes
@@ -38,7 +38,7 @@ FEED_LOCK_KEY = 0x756C616B  # "ulak"
 
 class FeedRow(NamedTuple):
     """A feed entry with its document's stored texts (hub/stories/served.py) and, for an
-    original, the languages its story version exists in (for the links). A named tuple:
+    original, the languages it has been translated into (for the links). A named tuple:
     a page makes a hundred, and a frozen dataclass took five times as long to build."""
 
     seq: int
@@ -233,24 +233,16 @@ def page(
     # fetching row by row, cost more than the rows' text.
     rows = session.connection().execute(query, values).all()
     return [
-        FeedRow(seq, story_id, version, lang, status, quality, source, served, own, _split(languages_csv))
-        for seq, story_id, version, lang, status, quality, source, served, own, languages_csv in rows
+        FeedRow(seq, story_id, version, lang, status, quality, source, served, own, _split(translated))
+        for seq, story_id, version, lang, status, quality, source, served, own, translated in rows
     ]
 
 
 @cache
-def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[Any]:
+def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[*tuple[Any, ...]]:
     """The page query, built once per shape with bound parameters: building it per call
-    cost more than running it. Plain columns: the stored texts, not the document, and an
-    original's languages from a correlated subquery (taken only for originals, one index
-    range each)."""
-    others = aliased(LanguageVersion)
-    languages_of_version = (
-        # varchar, not text: the statement reads its text columns as bytes (utf8_bytes)
-        select(cast(func.aggregate_strings(others.language, ","), String))
-        .where(others.story_id == FeedEntry.story_id, others.version == FeedEntry.version)
-        .scalar_subquery()
-    )
+    cost more than running it. Plain columns: the stored texts, not the document, and
+    for an original the languages it has been translated into, kept on its row."""
     reader: Any = bindparam("reader")
     query = (
         select(
@@ -263,7 +255,7 @@ def _page_query(several_languages: bool, until: bool, agencies: bool) -> Select[
             FeedEntry.source_lang,
             utf8_bytes(LanguageVersion.served),
             utf8_bytes(LanguageVersion.served_associations),
-            case((FeedEntry.language == FeedEntry.source_lang, languages_of_version), else_=None),
+            LanguageVersion.translation_languages,
         )
         .select_from(FeedEntry)
         .join(LanguageVersion, _ENTRY_DOCUMENT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,14 +63,33 @@ def served_texts(session: Session, story_id: str, version: int, language: str) -
 
 def add_translation(session: Session, translation: LanguageVersion) -> bool:
     """Insert ``translation`` unless its story, version and language has one already
-    (False then). The insert runs in a savepoint, so the caller's transaction stays
-    usable either way."""
+    (False then), and add its language to the original's ``translation_languages``. Both
+    run in a savepoint, so the caller's transaction stays usable either way."""
     try:
         with session.begin_nested():
             session.add(translation)
+            session.flush()
+            _note_translation(session, translation.story_id, translation.version, translation.language)
     except IntegrityError:
         return False
     return True
+
+
+def _note_translation(session: Session, story_id: str, version: int, language: str) -> None:
+    # Appended by the UPDATE itself, not read and written back: two translations of one
+    # version committed at once both land (PostgreSQL re-evaluates the expression on the
+    # row the other one wrote; SQLite serialises writers). Readers sort the list.
+    listed = LanguageVersion.translation_languages
+    session.execute(
+        update(LanguageVersion)
+        .where(
+            LanguageVersion.story_id == story_id,
+            LanguageVersion.version == version,
+            LanguageVersion.is_original.is_(True),
+        )
+        .values(translation_languages=case((listed.is_(None), language), else_=listed + "," + language))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def languages(session: Session, story_id: str, version: int) -> list[str]:

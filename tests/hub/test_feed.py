@@ -13,6 +13,7 @@ from sqlalchemy import select
 from hub.feed import repository as feed_repo
 from hub.jobs.worker import TranslationWorker
 from hub.models import FeedEntry, LanguageVersion, Story
+from hub.stories import repository as stories_repo
 from tests.fixtures.hub import HubHarness, LiveServer, make_settings, story
 
 
@@ -192,6 +193,54 @@ def _links(entry: dict) -> list[tuple[str, str, str]]:
         for a in entry["item"].get("associations", [])
         if a.get("rel") in ("translation", "translatedFrom")
     )
+
+
+def test_translations_committed_at_once_are_both_listed_on_their_original(hub: HubHarness) -> None:
+    """``add_translation`` appends to the original's ``translation_languages`` in the
+    UPDATE itself: a second translation of the same version, written while the first
+    holds the original's row, waits for it and keeps its language."""
+    key = hub.agency("azertac")
+    pushed = hub.client.post("/v1/stories", json=story("pair-1"), headers=hub.auth(key))
+    assert pushed.status_code == 201, pushed.text
+    story_id = pushed.json()["id"]
+    with hub.runtime.read() as session:
+        original = stories_repo.language_version(session, story_id, 1, "az")
+        assert original is not None and original.translation_languages is None
+        document = original.document
+    first_written, outcomes = threading.Event(), {}
+
+    def translate(language: str, hold: float) -> None:
+        session = hub.runtime.sessions()
+        try:
+            session.connection(execution_options={"ulak_write": True})  # SQLite: BEGIN IMMEDIATE
+            translation = LanguageVersion(
+                story_id=story_id,
+                version=1,
+                language=language,
+                is_original=False,
+                object_key=language,
+                document=document,
+            )
+            outcomes[language] = stories_repo.add_translation(session, translation)
+            first_written.set()
+            threading.Event().wait(hold)  # still holding the original's row
+            session.commit()
+        finally:
+            session.close()
+
+    first = threading.Thread(target=translate, args=("tr", 0.3))
+    first.start()
+    assert first_written.wait(10)
+    second = threading.Thread(target=translate, args=("ru", 0))
+    second.start()
+    first.join(15)
+    second.join(15)
+    assert outcomes == {"tr": True, "ru": True}
+    with hub.runtime.read() as session:
+        original = stories_repo.language_version(session, story_id, 1, "az")
+        assert original is not None and sorted(str(original.translation_languages).split(",")) == ["ru", "tr"]
+    entry = next(e for e in drain(hub, key, "az")[0] if e["storyId"] == story_id)
+    assert _links(entry) == [("translation", "ru", "1"), ("translation", "tr", "1")]
 
 
 def test_entries_link_by_their_own_versions_original_when_a_later_version_changes_language(

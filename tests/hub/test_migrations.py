@@ -106,3 +106,35 @@ def test_feed_entries_get_their_versions_source_language_on_upgrade(database_url
         assert [tuple(row) for row in rows] == [(1, "az", "az"), (2, "tr", "tr")]
     finally:
         engine.dispose()
+
+
+def test_originals_get_the_languages_of_their_translations_on_upgrade(database_url: str, tmp_path: Path) -> None:
+    """0013 fills ``translation_languages`` on each original from its own version's
+    translations; translations, and originals without any, keep NULL."""
+    with HubHarness.start(make_settings(tmp_path / "data", database_url, embedded_worker=False)) as hub:
+        key = hub.agency("azertac")
+        for guid in ("s-1", "s-2"):
+            pushed = hub.client.post("/v1/stories", json=story(guid), headers=hub.auth(key))
+            assert pushed.status_code == 201, pushed.text
+    downgrade(database_url, "0012")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            translated = conn.scalar(text("SELECT min(story_id) FROM language_versions"))
+            for language in ("tr", "en"):
+                conn.execute(
+                    text(
+                        "INSERT INTO language_versions (story_id, version, language, is_original, object_key, "
+                        "document, served, created_at) SELECT story_id, version, :language, false, object_key, "
+                        "document, served, created_at FROM language_versions WHERE story_id = :story AND is_original"
+                    ),
+                    {"language": language, "story": translated},
+                )
+        upgrade(database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT story_id, language, translation_languages FROM language_versions")).all()
+        listed = {(story_id, language): value for story_id, language, value in rows}
+        assert sorted(listed.pop((translated, "az")).split(",")) == ["en", "tr"]
+        assert set(listed.values()) == {None}  # the other original, and the translations
+    finally:
+        engine.dispose()
