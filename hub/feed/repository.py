@@ -123,7 +123,7 @@ _NEXT_EMBARGO = select(func.min(Story.embargoed_until)).where(Story.embargo_rele
 
 def next_embargo(session: Session) -> datetime | None:
     """When the earliest embargo not yet released falls due (an index probe)."""
-    return session.scalar(_NEXT_EMBARGO)
+    return session.connection().scalar(_NEXT_EMBARGO)  # Core, not the ORM: run by feed reads
 
 
 def due_embargo_story_ids(session: Session, now: datetime) -> list[str]:
