@@ -14,7 +14,7 @@ from hub.feed import repository as repo
 from hub.feed.cursor import decode_cursor, encode_cursor
 from hub.models import Agency
 from hub.runtime import HubRuntime
-from hub.stories.served import links_json, served_item, token
+from hub.stories.served import links_json, served_item_parts, token, word
 
 MAX_PAGE = 1000
 QUALITY_FILTERS = ("ok",)
@@ -92,24 +92,41 @@ def feed_page_json(
             raise NotFound(f"no agency {agency!r}")
     rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
     cursor = encode_cursor(position) if position != start else (after or encode_cursor(0))
-    return b'{"entries":[%s],"next":%s}' % (b",".join(map(entry_json, rows)), token(cursor))
+    parts: list[bytes | memoryview] = [b'{"entries":[']
+    for n, row in enumerate(rows):
+        if n:
+            parts.append(b",")
+        parts += entry_parts(row)
+    parts += [b'],"next":', token(cursor), b"}"]
+    return b"".join(parts)
 
 
 def entry_json(row: repo.FeedRow) -> bytes:
     """One feed entry as partners get it, from ``GET /v1/feed`` and as a webhook's body
     alike: JSON spliced from the stored texts' bytes, nothing decoded."""
-    linked = links_json(
-        row.story_id, row.version, row.language, original_language=row.source_lang, languages=row.languages
+    return b"".join(entry_parts(row))
+
+
+def entry_parts(row: repo.FeedRow) -> list[bytes | memoryview]:
+    """``entry_json`` in pieces: a page joins all its entries' pieces at once, so each
+    stored text is copied once, into the page."""
+    linked = (
+        links_json(row.story_id, row.version, row.language, original_language=row.source_lang, languages=row.languages)
+        if row.languages or row.language != row.source_lang
+        else b""  # an original not translated (yet): no links
     )
-    item = served_item(row.served, row.served_associations, pub_status=row.pub_status, linked=linked)
-    return b'{"storyId":%s,"version":%d,"language":%s,"pubStatus":%s,"quality":%s,"item":%s}' % (
+    status = word(row.pub_status)
+    head = b'{"storyId":%s,"version":%d,"language":%s,"pubStatus":%s,"quality":%s,"item":' % (
         token(row.story_id),
         row.version,
-        token(row.language),
-        token(row.pub_status),
-        token(row.quality),
-        item,
+        word(row.language),
+        status,
+        word(row.quality),
     )
+    parts = served_item_parts(row.served, row.served_associations, status, linked)
+    parts[:0] = (head,)
+    parts.append(b"}")
+    return parts
 
 
 def _read_page(

@@ -58,6 +58,20 @@ def token(value: str) -> bytes:
     return orjson.dumps(value)
 
 
+_WORDS: dict[str, bytes] = {}  # the few values feed entries repeat: languages, statuses
+
+
+def word(value: str) -> bytes:
+    """``token`` of a value from a small set (a language, a status), remembered: a page
+    writes each of them a hundred times."""
+    found = _WORDS.get(value)
+    if found is None:
+        found = token(value)
+        if len(_WORDS) < 1000:  # a guard: the values come from small sets
+            _WORDS[value] = found
+    return found
+
+
 def links_json(
     story_id: str, version: int, language: str, *, original_language: str, languages: list[str] | None
 ) -> bytes:
@@ -87,12 +101,18 @@ def served_item(served: bytes, served_associations: bytes | None, *, pub_status:
     """The document as served, spliced from its stored texts (their UTF-8 bytes):
     ``pubStatus``, the associations (its own, then the ``links_json`` text ``linked``),
     the rest."""
-    parts = [b'{"pubStatus":', token(pub_status)]
-    own = served_associations[1:-1] if served_associations else b""
+    return b"".join(served_item_parts(served, served_associations, token(pub_status), linked))
+
+
+def served_item_parts(
+    served: bytes, served_associations: bytes | None, pub_status: bytes, linked: bytes
+) -> list[bytes | memoryview]:
+    """``served_item`` in pieces, for a caller that joins many documents into one text
+    (``pub_status`` already a JSON string): the stored texts are views, so each is copied
+    once, into the result."""
+    parts: list[bytes | memoryview] = [b'{"pubStatus":', pub_status]
     if served_associations is not None or linked:
-        parts += [b',"associations":[', own, b"," if own and linked else b"", linked, b"]"]
-    if served != b"{}":
-        parts += [b",", served[1:]]
-    else:
-        parts.append(b"}")
-    return b"".join(parts)
+        own = memoryview(served_associations)[1:-1] if served_associations else b""
+        parts += (b',"associations":[', own, b"," if own and linked else b"", linked, b"]")
+    parts += (b",", memoryview(served)[1:]) if served != b"{}" else (b"}",)
+    return parts

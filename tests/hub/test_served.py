@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import String, Text, cast, literal, select, text
 
 from hub.db import downgrade, make_engine, upgrade, utf8_bytes
+from hub.feed.repository import FeedRow
+from hub.feed.service import entry_json
 from hub.stories.ninjs import present, story_uri
 from hub.stories.served import served_item, served_texts
 
@@ -93,6 +95,31 @@ def test_a_served_document_is_what_the_hub_served_before(
     served = present(stored, pub_status=status, languages=languages, original_language=original)
     assert served == expected
     assert served["pubStatus"] == status and stored["pubStatus"] == "usable"  # the stored one is untouched
+
+
+@pytest.mark.parametrize(("case", "stored", "languages", "original"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("status", ["usable", "canceled"])
+def test_a_feed_entry_serves_the_document_as_the_hub_served_it_before(
+    case: str, stored: dict[str, Any], languages: list[str], original: str, status: str
+) -> None:
+    """A feed page's entries (and webhook bodies) are spliced by ``entry_parts``, apart
+    from ``present``: the same document, from a row as the page query returns it (an
+    original lists the languages it has been translated into, a translation nothing)."""
+    served, own = served_texts(stored)
+    own_language = stored["language"]
+    translated = [lang for lang in languages if lang != own_language] if own_language == original else []
+    row = FeedRow(
+        7, "s1", 3, own_language, status, "ok", original, served.encode(), own and own.encode(), translated or None
+    )
+    entry = json.loads(entry_json(row))
+    assert entry == {
+        "storyId": "s1",
+        "version": 3,
+        "language": own_language,
+        "pubStatus": status,
+        "quality": "ok",
+        "item": presented_before(stored, pub_status=status, languages=languages, original_language=original),
+    }
 
 
 def test_the_served_text_is_json_written_as_is() -> None:
