@@ -48,17 +48,31 @@ def language_version(session: Session, story_id: str, version: int, language: st
     )
 
 
-def served_texts(session: Session, story_id: str, version: int, language: str) -> tuple[bytes, bytes | None] | None:
+def served_texts(
+    session: Session, story_id: str, version: int, language: str
+) -> tuple[bytes, bytes | None, list[str]] | None:
     """The stored texts a language version is served from (hub/stories/served.py), as
-    their UTF-8 bytes."""
-    row = session.execute(
-        select(utf8_bytes(LanguageVersion.served), utf8_bytes(LanguageVersion.served_associations)).where(
-            LanguageVersion.story_id == story_id,
-            LanguageVersion.version == version,
-            LanguageVersion.language == language,
+    their UTF-8 bytes, and the languages it has been translated into (an original's,
+    sorted; empty for a translation)."""
+    row = (
+        session.connection()
+        .execute(
+            select(
+                utf8_bytes(LanguageVersion.served),
+                utf8_bytes(LanguageVersion.served_associations),
+                LanguageVersion.translation_languages,
+            ).where(
+                LanguageVersion.story_id == story_id,
+                LanguageVersion.version == version,
+                LanguageVersion.language == language,
+            )
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+        .first()
+    )
+    if row is None:
+        return None
+    served, own, translated = row
+    return served, own, sorted(translated.split(",")) if translated else []
 
 
 def add_translation(session: Session, translation: LanguageVersion) -> bool:

@@ -238,15 +238,11 @@ def story_json(runtime: HubRuntime, session: Session, caller: Principal, story_i
         raise NotFound(
             f"story {story_id!r} has no {lang!r} version for its current version {story.current_version} (yet)"
         )
-    original = lang == story.source_lang
+    served, own, translated = found
     linked = links_json(
-        story.id,
-        story.current_version,
-        lang,
-        original_language=story.source_lang,
-        languages=repo.languages(session, story.id, story.current_version) if original else None,
+        story.id, story.current_version, lang, original_language=story.source_lang, languages=translated
     )
-    return served_item(*found, pub_status=story.pub_status, linked=linked)
+    return served_item(served, own, pub_status=story.pub_status, linked=linked)
 
 
 def get_version(runtime: HubRuntime, caller: Principal, story_id: str, version: int) -> dict[str, Any]:
