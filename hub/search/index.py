@@ -59,7 +59,7 @@ class PostgresIndex:
     """Generated tsvector columns with GIN indexes, configuration ``ulak_search``."""
 
     def matches(self, form: Form, name: str) -> ColumnElement[bool]:
-        # The generated columns are the migration's, not the model's (see hub/models.py).
+        # The generated columns are the migration's, not the model's (see hub/models/serving.py).
         name_of_vector = "terms_vector" if form.language is None else "latin_vector"
         vector: ColumnElement[Any] = literal_column(f"search_documents.{name_of_vector}")
         tsquery = func.to_tsquery(literal_column("'ulak_search'::regconfig"), bindparam(name, form.tsquery()))

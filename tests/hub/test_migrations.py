@@ -1,6 +1,6 @@
 """Alembic migrations and the models agree, up and down, on every backend.
 
-The search index's engine-specific objects live in the migration only (hub/models.py
+The search index's engine-specific objects live in the migration only (hub/models/serving.py
 ``SearchDocument``): PostgreSQL's generated tsvector columns and their GIN indexes,
 SQLite's FTS5 table (and its shadow tables) and triggers. The comparison leaves exactly
 those out, and the tests below check that they are there, with the right definition.
