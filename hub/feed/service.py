@@ -123,10 +123,7 @@ def entry_parts(row: repo.FeedRow) -> list[bytes | memoryview]:
         status,
         word(row.quality),
     )
-    parts = served_item_parts(row.served, row.served_associations, status, linked)
-    parts[:0] = (head,)
-    parts.append(b"}")
-    return parts
+    return [head, *served_item_parts(row.served, row.served_associations, status, linked), b"}"]
 
 
 def _read_page(

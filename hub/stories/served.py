@@ -77,7 +77,7 @@ def links_json(
 ) -> bytes:
     """The associations that link a language version to the others of its story version,
     as JSON objects separated by commas: a translation's link to its original; an
-    original's to each of ``languages`` (those its version exists in)."""
+    original's to each of ``languages`` other than its own (its translations)."""
     if language != original_language:
         return _link(story_id, original_language, version, rel=b"translatedFrom", name="original")
     return b",".join(
