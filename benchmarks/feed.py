@@ -164,6 +164,7 @@ def table_rows(
         "stories": (story_id, agency_id, guid, LANGUAGE, 1, "usable", created, created),
         "story_versions": (story_id, 1, uuid.uuid4().hex * 2, LANGUAGE, created),
         "language_versions": (
+            n + 1,  # its id: the first language version of a fresh database
             story_id,
             1,
             LANGUAGE,
@@ -173,15 +174,15 @@ def table_rows(
             served,
             created,
         ),
-        "feed_entries": (story_id, 1, LANGUAGE, LANGUAGE, "usable", agency_id, created),
+        "feed_entries": (story_id, 1, LANGUAGE, n + 1, LANGUAGE, "usable", agency_id, created),
     }
 
 
 COLUMNS = {
     "stories": "id, agency_id, guid, source_lang, current_version, pub_status, first_created, updated_at",
     "story_versions": "story_id, version, content_hash, source_lang, version_created",
-    "language_versions": "story_id, version, language, is_original, object_key, document, served, created_at",
-    "feed_entries": "story_id, version, language, source_lang, pub_status, agency_id, created_at",
+    "language_versions": "id, story_id, version, language, is_original, object_key, document, served, created_at",
+    "feed_entries": "story_id, version, language, language_version_id, source_lang, pub_status, agency_id, created_at",
 }
 
 
@@ -235,6 +236,8 @@ def load_postgres(url: str, count: int, agency_id: int) -> None:
                     with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                         for row in rows:
                             copy.write_row(row[table])
+        # The ids were given: the sequence goes on after them, as if the hub had inserted them.
+        conn.execute("SELECT setval(pg_get_serial_sequence('language_versions', 'id'), %s)", (count,))
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

@@ -80,12 +80,14 @@ def append_entries(
         skip = languages if version == story.current_version else ()
         release_embargo(session, story, now=now, skip=skip)
     source_lang = story.source_lang if version == story.current_version else _source_lang(session, story.id, version)
+    documents = _language_version_ids(session, story.id, version, languages)
     take_feed_lock(session)
     entries = [
         FeedEntry(
             story_id=story.id,
             version=version,
             language=lang,
+            language_version_id=documents[lang],
             source_lang=source_lang,
             pub_status=pub_status,
             agency_id=story.agency_id,
@@ -98,6 +100,20 @@ def append_entries(
     session.add_all(entries)
     session.flush()
     return entries
+
+
+def _language_version_ids(session: Session, story_id: str, version: int, languages: Sequence[str]) -> dict[str, int]:
+    """The ids of the language versions the entries announce, by language (read before
+    the feed lock is taken: it is held as briefly as possible)."""
+    query = select(LanguageVersion.language, LanguageVersion.id).where(
+        LanguageVersion.story_id == story_id,
+        LanguageVersion.version == version,
+        LanguageVersion.language.in_(languages),
+    )
+    found = {language: document_id for language, document_id in session.execute(query)}
+    if missing := set(languages) - found.keys():
+        raise LookupError(f"story {story_id} version {version} has no language version {sorted(missing)} to announce")
+    return found
 
 
 def _source_lang(session: Session, story_id: str, version: int) -> str:
@@ -162,7 +178,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
         return False
     set_committed_value(story, "embargo_released_at", now)
     languages = session.execute(
-        select(LanguageVersion.language, LanguageVersion.quality).where(
+        select(LanguageVersion.language, LanguageVersion.quality, LanguageVersion.id).where(
             LanguageVersion.story_id == story.id, LanguageVersion.version == story.current_version
         )
     ).all()
@@ -172,6 +188,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
             story_id=story.id,
             version=story.current_version,
             language=lang,
+            language_version_id=document_id,
             source_lang=story.source_lang,
             pub_status=story.pub_status,
             agency_id=story.agency_id,
@@ -180,7 +197,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
             quality="review" if quality == "review" else "ok",
             created_at=now,
         )
-        for lang, quality in languages
+        for lang, quality, document_id in languages
         if lang not in skip
     )
     session.flush()
@@ -188,11 +205,7 @@ def release_embargo(session: Session, story: Story, *, now: datetime, skip: Sequ
 
 
 # A feed entry's document: the language version it announces.
-_ENTRY_DOCUMENT = and_(
-    LanguageVersion.story_id == FeedEntry.story_id,
-    LanguageVersion.version == FeedEntry.version,
-    LanguageVersion.language == FeedEntry.language,
-)
+_ENTRY_DOCUMENT = LanguageVersion.id == FeedEntry.language_version_id
 
 
 def _visible_entries(reader_agency_id: int, languages: Sequence[str]) -> Select[Any]:

@@ -284,5 +284,18 @@ def test_an_entry_for_an_earlier_version_takes_that_versions_source_language(hub
     with hub.runtime.write() as session:
         row = session.get(Story, story_id)
         assert row is not None and row.current_version == 2 and row.source_lang == "tr"
+        original = session.scalars(
+            select(LanguageVersion).where(LanguageVersion.story_id == story_id, LanguageVersion.version == 1)
+        ).one()
+        late = LanguageVersion(
+            story_id=story_id,
+            version=1,
+            language="en",
+            is_original=False,
+            object_key="late-translation",
+            document=original.document | {"language": "en"},
+        )
+        assert stories_repo.add_translation(session, late)
         entry = feed_repo.append_entries(session, row, 1, ["en"], "usable", now=hub.runtime.clock())[0]
         assert entry.source_lang == "az"
+        assert entry.language_version_id == late.id

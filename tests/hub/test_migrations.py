@@ -138,3 +138,41 @@ def test_originals_get_the_languages_of_their_translations_on_upgrade(database_u
         assert set(listed.values()) == {None}  # the other original, and the translations
     finally:
         engine.dispose()
+
+
+def test_feed_entries_get_the_id_of_the_language_version_they_announce_on_upgrade(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0014 fills ``feed_entries.language_version_id`` from the (story, version, language)
+    each entry names: an update's entry gets the new version's row, a kill's the row it
+    announces again; a feed page read afterwards serves every entry."""
+    with HubHarness.start(make_settings(tmp_path / "data", database_url, embedded_worker=False)) as hub:
+        key, reader = hub.agency("azertac"), hub.agency("trt", scopes="pull")
+        ids = []
+        for guid, headline in (("s-1", "Birinci"), ("s-1", "Birinci, yenilənib"), ("s-2", "İkinci")):
+            pushed = hub.client.post("/v1/stories", json=story(guid, headline=headline), headers=hub.auth(key))
+            assert pushed.status_code in (200, 201), pushed.text
+            ids.append(pushed.json()["id"])
+        killed = hub.client.post(f"/v1/stories/{ids[2]}/kill", headers=hub.auth(key))
+        assert killed.status_code == 200, killed.text
+        before = hub.client.get("/v1/feed", params={"lang": "az"}, headers=hub.auth(reader)).json()
+    downgrade(database_url, "0013")
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert "language_version_id" not in {c["name"] for c in inspect(conn).get_columns("feed_entries")}
+        upgrade(database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT f.story_id, f.version, f.language, v.story_id, v.version, v.language FROM feed_entries f "
+                    "LEFT JOIN language_versions v ON v.id = f.language_version_id ORDER BY f.seq"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [row[1] for row in rows] == [1, 2, 1, 1]  # s-1 twice, s-2 and its kill
+    assert all(tuple(row[:3]) == tuple(row[3:]) for row in rows)
+    with HubHarness.start(make_settings(tmp_path / "data", database_url, embedded_worker=False)) as hub:
+        after = hub.client.get("/v1/feed", params={"lang": "az"}, headers=hub.auth(reader))
+    assert after.json() == before
