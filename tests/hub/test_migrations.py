@@ -95,15 +95,23 @@ def test_feed_entries_get_their_versions_source_language_on_upgrade(database_url
                 "/v1/stories", json=story("s-1", language=language, headline=headline), headers=hub.auth(key)
             )
             assert pushed.status_code in (200, 201), pushed.text
-    downgrade(database_url, "0011")
+    rows = _feed_entries_after_upgrade_from(
+        database_url, "0011", "source_lang", "SELECT version, language, source_lang FROM feed_entries ORDER BY seq"
+    )
+    assert [tuple(row) for row in rows] == [(1, "az", "az"), (2, "tr", "tr")]
+
+
+def _feed_entries_after_upgrade_from(database_url: str, revision: str, column: str, query: str) -> list[Any]:
+    """Down to ``revision`` (which has no ``feed_entries.column`` yet), up to head again:
+    the rows of ``query`` then."""
+    downgrade(database_url, revision)
     engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
-            assert "source_lang" not in {c["name"] for c in inspect(conn).get_columns("feed_entries")}
+            assert column not in {c["name"] for c in inspect(conn).get_columns("feed_entries")}
         upgrade(database_url)
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT version, language, source_lang FROM feed_entries ORDER BY seq")).all()
-        assert [tuple(row) for row in rows] == [(1, "az", "az"), (2, "tr", "tr")]
+            return list(conn.execute(text(query)).all())
     finally:
         engine.dispose()
 
@@ -156,21 +164,13 @@ def test_feed_entries_get_the_id_of_the_language_version_they_announce_on_upgrad
         killed = hub.client.post(f"/v1/stories/{ids[2]}/kill", headers=hub.auth(key))
         assert killed.status_code == 200, killed.text
         before = hub.client.get("/v1/feed", params={"lang": "az"}, headers=hub.auth(reader)).json()
-    downgrade(database_url, "0013")
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            assert "language_version_id" not in {c["name"] for c in inspect(conn).get_columns("feed_entries")}
-        upgrade(database_url)
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT f.story_id, f.version, f.language, v.story_id, v.version, v.language FROM feed_entries f "
-                    "LEFT JOIN language_versions v ON v.id = f.language_version_id ORDER BY f.seq"
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _feed_entries_after_upgrade_from(
+        database_url,
+        "0013",
+        "language_version_id",
+        "SELECT f.story_id, f.version, f.language, v.story_id, v.version, v.language FROM feed_entries f "
+        "LEFT JOIN language_versions v ON v.id = f.language_version_id ORDER BY f.seq",
+    )
     assert [row[1] for row in rows] == [1, 2, 1, 1]  # s-1 twice, s-2 and its kill
     assert all(tuple(row[:3]) == tuple(row[3:]) for row in rows)
     with HubHarness.start(make_settings(tmp_path / "data", database_url, embedded_worker=False)) as hub:
