@@ -13,6 +13,7 @@ same on every retry and replay of one entry.
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Mapping
 
 import pydantic
@@ -21,6 +22,11 @@ from standardwebhooks.webhooks import WebhookVerificationError as _PackageVerifi
 
 from ._exceptions import WebhookVerificationError
 from .models import FeedEntry
+
+# One or more space-separated "v1,<base64>" (the spec's versioned signatures; "v1a" is
+# its asymmetric kind). Checked here: standardwebhooks 1.3 stopped telling a header of
+# another shape (mangled by a proxy, say) from a wrong signature.
+_SIGNATURE = re.compile(r"v\d+[a-z]?,[A-Za-z0-9+/]+={0,2}")
 
 
 def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes | str) -> FeedEntry:
@@ -33,8 +39,12 @@ def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes | str) -
     except (EmptyWebhookSecretError, binascii.Error, ValueError) as exc:
         raise ValueError("secret: not a webhook signing secret (whsec_…)") from exc
     text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    lowered = {name.lower(): value for name, value in headers.items()}
+    signatures = lowered.get("webhook-signature")
+    if signatures and not any(_SIGNATURE.fullmatch(signature) for signature in signatures.split(" ")):
+        raise WebhookVerificationError("Invalid signature header")
     try:
-        parsed = webhook.verify(text, {name.lower(): value for name, value in headers.items()})
+        parsed = webhook.verify(text, lowered)
     except _PackageVerificationError as exc:
         raise WebhookVerificationError(str(exc)) from exc
     except (ValueError, binascii.Error) as exc:  # a signature header that is not "v1,<base64>"
