@@ -299,3 +299,18 @@ def test_an_entry_for_an_earlier_version_takes_that_versions_source_language(hub
         entry = feed_repo.append_entries(session, row, 1, ["en"], "usable", now=hub.runtime.clock())[0]
         assert entry.source_lang == "az"
         assert entry.language_version_id == late.id
+
+
+def test_an_entry_for_a_language_the_version_does_not_have_is_refused(hub: HubHarness) -> None:
+    """An entry needs the language version it announces (a page joins on it): announcing
+    one that does not exist is a bug, refused before anything is written."""
+    key = hub.agency("azertac")
+    story_id = hub.client.post("/v1/stories", json=story("missing-1"), headers=hub.auth(key)).json()["id"]
+    with hub.runtime.read() as session:
+        before = session.scalars(select(FeedEntry.seq).where(FeedEntry.story_id == story_id)).all()
+    with pytest.raises(LookupError, match=r"no language version \['ru'\]"), hub.runtime.write() as session:
+        row = session.get(Story, story_id)
+        assert row is not None
+        feed_repo.append_entries(session, row, 1, ["az", "ru"], "usable", now=hub.runtime.clock())
+    with hub.runtime.read() as session:
+        assert session.scalars(select(FeedEntry.seq).where(FeedEntry.story_id == story_id)).all() == before
