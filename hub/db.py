@@ -8,8 +8,9 @@ schema that is not at head.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from alembic import command
@@ -17,8 +18,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from psycopg import adapt as psycopg_adapt
-from sqlalchemy import CursorResult, Engine, LargeBinary, Result, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Connection, CursorResult, Engine, LargeBinary, Result, Select, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -111,6 +112,81 @@ def _text_as_bytes(_conn: Any, cursor: Any, _statement: str, _parameters: Any, c
 class _Utf8BytesLoader(psycopg_adapt.Loader):
     def load(self, data: Any) -> bytes:
         return bytes(data)
+
+
+class _DriverStatement(NamedTuple):
+    statement: Select[*tuple[Any, ...]]  # held so that its id, the cache key, is never reused
+    sql: str
+    names: list[str] | None  # positional paramstyles (SQLite's ``?``): each value's name
+    defaults: dict[str, Any]  # values the statement binds itself (SQLite's OFFSET 0)
+    required: frozenset[str]  # the values the caller must give
+    text_as_bytes: bool
+
+
+_driver_statements: dict[tuple[int, str], _DriverStatement | None] = {}
+
+
+def driver_rows(
+    connection: Connection, statement: Select[*tuple[Any, ...]], values: dict[str, Any]
+) -> Sequence[tuple[Any, ...]]:
+    """``connection.execute(statement, values).all()`` as plain tuples, for the reads every
+    pull request makes (the key lookup, the feed page): the statement is compiled once
+    per dialect and run on the driver's own cursor. SQLAlchemy's execution path (an
+    execution context, result metadata from the cursor's description, a Row per row)
+    cost more than the key lookup itself and a third of the page query on SQLite.
+
+    Values reach the driver as given and results come back as the driver returns them:
+    for statements whose parameters and columns need no conversion (ints, strings,
+    bytes). A statement with list parameters (expanding IN) goes through SQLAlchemy.
+    Errors are SQLAlchemy's as usual (a lost connection is invalidated, the API's 503);
+    cursor events fire, with no execution context."""
+    dialect = connection.dialect
+    key = (id(statement), dialect.name)
+    if key not in _driver_statements:
+        compiled: Any = statement.compile(dialect=dialect)
+        plain = not compiled.post_compile_params and not compiled.literal_execute_params
+        defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        _driver_statements[key] = (
+            _DriverStatement(
+                statement,
+                str(compiled),
+                list(compiled.positiontup) if compiled.positional else None,
+                defaults,
+                frozenset(compiled.params) - defaults.keys(),
+                getattr(compiled, "ulak_text_as_bytes", False),
+            )
+            if plain
+            else None
+        )
+    compiled_statement = _driver_statements[key]
+    if compiled_statement is None:
+        return [tuple(row) for row in connection.execute(statement, values)]
+    _, sql, names, defaults, required, text_as_bytes = compiled_statement
+    if missing := required - values.keys():
+        raise KeyError(f"no value for {', '.join(map(repr, sorted(missing)))}")
+    parameters: Any = tuple((defaults | values)[name] for name in names) if names else defaults | values
+    dbapi_connection = connection.connection.dbapi_connection
+    assert dbapi_connection is not None  # a Connection in use holds one
+    cursor = dbapi_connection.cursor()
+    try:
+        if text_as_bytes:
+            cursor.adapters.register_loader("text", _Utf8BytesLoader)
+        # Statement events fire as for any statement (what listeners see: no execution
+        # context), so tracing and statement capture still see the hot reads.
+        for listener in connection.dispatch.before_cursor_execute:
+            sql, parameters = listener(connection, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        connection.dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, False)
+        return cursor.fetchall()
+    except dialect.loaded_dbapi.Error as exc:
+        invalidated = dialect.is_disconnect(exc, dbapi_connection, cursor)
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, parameters, exc, dialect.loaded_dbapi.Error, connection_invalidated=invalidated, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.auth.keys import MEMBER_ONLY_SCOPES, PARTNERS_PULL, secret_matches, split_key
+from hub.db import driver_rows
 from hub.errors import Forbidden, Unauthorized
 from hub.models import Agency, ApiKey
 
@@ -63,7 +64,7 @@ def authenticate(session: Session, token: str | None) -> Principal:
     row = None
     if parts is not None:
         row = _look_up(session, parts[0])
-    if row is None or parts is None or not secret_matches(parts[1], row.secret_hash):
+    if row is None or parts is None or not secret_matches(parts[1], row[1]):
         raise Unauthorized("unknown API key")
     return _principal(row)
 
@@ -78,13 +79,15 @@ def principal_of_key(session: Session, key_id: str) -> Principal:
     return _principal(row)
 
 
-def _look_up(session: Session, key_id: str) -> Any:
-    # On the session's connection, not through the ORM: the ORM's execution path (autoflush,
-    # ORM compile state) cost more than the lookup on SQLite, and every request runs it.
-    return session.connection().execute(_KEY_LOOKUP, {"key_id": key_id}).first()
+def _look_up(session: Session, key_id: str) -> tuple[Any, ...] | None:
+    # On the driver's cursor (hub.db.driver_rows): SQLAlchemy's execution path cost more
+    # than the lookup itself, and every request runs it.
+    rows = driver_rows(session.connection(), _KEY_LOOKUP, {"key_id": key_id})
+    return rows[0] if rows else None
 
 
-def _principal(row: Any) -> Principal:  # a row of _KEY_LOOKUP
+def _principal(row: tuple[Any, ...]) -> Principal:  # a row of _KEY_LOOKUP
+    # As the driver returns them: SQLite's booleans are 0 and 1.
     key_id, _, scopes, languages, revoked, agency_id, agency_code, agency_name, is_partner = row
     if revoked:
         raise Unauthorized(f"API key {key_id} was revoked")
@@ -94,6 +97,6 @@ def _principal(row: Any) -> Principal:  # a row of _KEY_LOOKUP
         agency_code,
         agency_name,
         frozenset(scopes.split(",")),
-        is_partner=is_partner,
+        is_partner=bool(is_partner),
         languages=frozenset(languages.split(",")) if languages else frozenset(),
     )

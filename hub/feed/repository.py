@@ -30,7 +30,7 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.db import affected_rows, utf8_bytes
+from hub.db import affected_rows, driver_rows, utf8_bytes
 from hub.models import FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
@@ -242,9 +242,9 @@ def page(
         values["until"] = until
     if agency_ids is not None:
         values["agency_ids"] = list(agency_ids)
-    # Through the connection, every row in one fetch: the ORM's row processing, and
-    # fetching row by row, cost more than the rows' text.
-    rows = session.connection().execute(query, values).all()
+    # On the driver's cursor, every row in one fetch: the ORM's row processing, then
+    # SQLAlchemy's result handling, and fetching row by row, cost more than the rows' text.
+    rows = driver_rows(session.connection(), query, values)
     return [
         FeedRow(seq, story_id, version, lang, status, quality, source, served, own, _split(translated))
         for seq, story_id, version, lang, status, quality, source, served, own, translated in rows
