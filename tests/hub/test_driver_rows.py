@@ -4,17 +4,22 @@ statement events."""
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import DBAPIError
 
+from benchmarks import feed as feed_benchmark
 from hub.auth.service import _KEY_LOOKUP
 from hub.db import driver_rows, make_engine
-from hub.feed.repository import _page_query
+from hub.feed import repository as feed_repo
+from hub.feed.repository import LAST_POSSIBLE_SEQ, _page_query
 from hub.models import Agency
-from tests.fixtures.hub import HubHarness, story
+from hub.runtime import HubRuntime
+from tests.fixtures.hub import HubHarness, make_settings, story
 
 
 def _both_ways(hub: HubHarness, statement: Any, values: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[Any]]:
@@ -34,16 +39,23 @@ def test_the_key_lookup_and_the_page_give_what_sqlalchemy_gives(hub: HubHarness)
     assert lookup == expected and len(lookup) == 1
     assert _both_ways(hub, _KEY_LOOKUP, {"key_id": "no-such-key"}) == ([], [])
 
-    values = {"reader": agency_id, "language": "az", "after": 0, "limit": 2}
-    page, expected = _both_ways(hub, _page_query(False, False, False), values)
+    values = {"reader": agency_id, "language": "az", "after": 0, "until": LAST_POSSIBLE_SEQ, "limit": 2}
+    page, expected = _both_ways(hub, _page_query(False, False), values)
     assert page == expected and len(page) == 2
     served = page[0][7]
     assert isinstance(served, bytes) and served.startswith(b"{")  # the stored text's bytes, not decoded
 
     # Expanding parameters (several languages, agencies) go through SQLAlchemy: same rows.
-    several = {"reader": agency_id, "languages": ["az", "tr"], "after": 0, "limit": 10, "agency_ids": [agency_id]}
-    page, expected = _both_ways(hub, _page_query(True, False, True), several)
-    assert page == expected and len(page) == 3
+    several = {
+        "reader": agency_id,
+        "languages": ["az", "tr"],
+        "after": 0,
+        "until": 2,
+        "limit": 10,
+        "agency_ids": [agency_id],
+    }
+    page, expected = _both_ways(hub, _page_query(True, True), several)
+    assert page == expected and [row[0] for row in page] == [1, 2]
 
 
 def test_statement_events_see_the_driver_reads(hub: HubHarness) -> None:
@@ -107,3 +119,27 @@ def test_a_failing_statement_is_a_dbapi_error_not_an_invalidation(hub: HubHarnes
     with hub.runtime.read() as session, pytest.raises(DBAPIError) as raised:
         driver_rows(session.connection(), bad, {})
     assert not raised.value.connection_invalidated
+
+
+def test_postgresql_plans_the_page_query_once(postgres_url: str, tmp_path: Path) -> None:
+    """Pages at random positions of a feed of 10,000 stories (benchmarks/feed.py's) reuse
+    one generic plan of the prepared page query (hub.feed.repository.LAST_POSSIBLE_SEQ
+    says why) instead of planning each afresh, as PostgreSQL did for an open range once
+    a feed had some thousands of entries."""
+    agency_id, _ = feed_benchmark.create_agencies(postgres_url)
+    feed_benchmark.load_postgres(postgres_url, 10_000, agency_id)
+    runtime = HubRuntime.from_settings(make_settings(tmp_path / "data", postgres_url))
+    rng = random.Random(1)
+    try:
+        with runtime.read() as session:
+            for after in rng.sample(range(9_900), 20):
+                rows = feed_repo.page(session, reader_agency_id=agency_id, languages=["az"], after=after, limit=100)
+                assert [row.seq for row in rows] == list(range(after + 1, after + 101))
+            plans = session.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%feed_entries%'"
+                )
+            ).one()
+    finally:
+        runtime.close()
+    assert plans.generic_plans > 0, plans  # PostgreSQL tries five custom plans first
