@@ -104,7 +104,9 @@ class LanguageVersion(Base):
     object_key: Mapped[str] = mapped_column(String(400))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The document as feed pages and story reads serve it, kept ready (hub/stories/served.py):
-    # set with the document, so the two never disagree.
+    # set with the document, so the two never disagree. On PostgreSQL both have storage MAIN
+    # (migration 0015): kept in the row, uncompressed while the row fits once the document
+    # has been compressed and moved out, so a feed page reads them without decompressing.
     served: Mapped[str] = mapped_column(Text)
     served_associations: Mapped[str | None] = mapped_column(Text, default=None)
     # On an original: the languages it has been translated into, comma-separated, as

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import String, Text, cast, literal, select, text
 
+from benchmarks import feed as feed_benchmark
 from hub.db import downgrade, make_engine, upgrade, utf8_bytes
 from hub.feed.repository import FeedRow
 from hub.feed.service import entry_json
@@ -194,3 +195,37 @@ def test_the_migration_fills_the_texts_of_stored_rows(database_url: str) -> None
         assert own is not None and orjson.loads(own) == [PICTURE]
     finally:
         engine.dispose()
+
+
+def test_postgresql_keeps_a_typical_served_text_in_its_row_uncompressed(postgres_url: str) -> None:
+    """Migration 0015: a story of about 2 KB (benchmarks/feed.py's) has a row over
+    PostgreSQL's toast threshold; the stored document is compressed (and moved out) and
+    the served text stays as it is, so a feed page reads it without decompressing. Before
+    0015 pglz compressed the served text; rows stored then change when rewritten."""
+
+    def layout() -> list[tuple[str | None, str | None]]:
+        query = "SELECT pg_column_compression(served), pg_column_compression(document) FROM language_versions"
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    downgrade(postgres_url, "0014")
+    agency_id, _ = feed_benchmark.create_agencies(postgres_url)
+    feed_benchmark.load_postgres(postgres_url, 3, agency_id)
+    engine = make_engine(postgres_url)
+    try:
+        assert layout() == [("pglz", "pglz")] * 3
+        upgrade(postgres_url)
+        assert layout() == [("pglz", "pglz")] * 3  # stored rows keep their layout
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE language_versions SET served = served || ''"))  # the optional rewrite
+            storage = conn.execute(
+                text(
+                    "SELECT attname, attstorage, attcompression FROM pg_attribute "
+                    "WHERE attrelid = 'language_versions'::regclass AND attname LIKE 'served%' ORDER BY attname"
+                )
+            ).all()
+        assert layout() == [(None, "pglz")] * 3
+    finally:
+        engine.dispose()
+    # Debian's PostgreSQL, as on the CI machine, is built with LZ4: what must be compressed is with it.
+    assert [tuple(row) for row in storage] == [("served", "m", "l"), ("served_associations", "m", "l")]
