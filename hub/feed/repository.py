@@ -24,22 +24,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.db import affected_rows, driver_rows, utf8_bytes
-from hub.models import FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
+from hub.auth.service import ReaderKey
+from hub.db import Read, affected_rows, driver_rows, utf8_bytes
+from hub.models import ApiKey, FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
 
 
 class FeedRow(NamedTuple):
     """A feed entry with its document's stored texts (hub/stories/served.py) and, for an
-    original, the languages it has been translated into (for the links). A named tuple:
-    a page makes a hundred, and a frozen dataclass took five times as long to build."""
+    original, the languages it has been translated into (for the links): the page
+    query's columns, in its order, so a row as the driver returns it reads the same (a
+    feed page's rows stay plain tuples: building a hundred named ones cost a tenth of
+    splicing the page). A named tuple: a frozen dataclass took five times as long to build."""
 
     seq: int
     story_id: str
@@ -50,7 +53,11 @@ class FeedRow(NamedTuple):
     source_lang: str
     served: bytes  # UTF-8, as stored: spliced into responses without decoding
     served_associations: bytes | None
-    languages: list[str] | None
+    translation_languages: str | None  # comma-separated, as stored
+
+
+# Fields of a feed row read by position from a plain row of the page query.
+SEQ, QUALITY = FeedRow._fields.index("seq"), FeedRow._fields.index("quality")
 
 
 def take_feed_lock(session: Session) -> None:
@@ -235,23 +242,54 @@ def page(
     """Entries after ``after`` (and up to ``until``) in ``languages``, in feed order, as
     ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
     their release for everyone else. ``agency_ids``: only these agencies' stories."""
-    query = _page_query(len(languages) > 1, agency_ids is not None)
+    read = page_read(
+        reader=reader_agency_id,
+        languages=languages,
+        after=after,
+        limit=limit,
+        agency_ids=agency_ids,
+        until=until,
+    )
+    # On the driver's cursor, every row in one fetch: the ORM's row processing, then
+    # SQLAlchemy's result handling, and fetching row by row, cost more than the rows' text.
+    return page_rows(driver_rows(session.connection(), read.statement, read.values))
+
+
+def page_read(
+    *,
+    reader: int | ReaderKey,
+    languages: Sequence[str],
+    after: int,
+    limit: int,
+    agency_ids: Sequence[int] | None = None,
+    until: int | None = None,
+) -> Read:
+    """``page`` as a read (hub/pulls.py) for ``reader``, an agency's id or a ``ReaderKey``;
+    ``page_rows`` makes its rows feed rows. One language and at most one agency make a
+    statement without list parameters, which the event loop's reads need (a feed page's
+    shape)."""
+    several_agencies = agency_ids is not None and len(agency_ids) != 1
+    by_key = isinstance(reader, ReaderKey)
+    query = _page_query(len(languages) > 1, "several" if several_agencies else "one" if agency_ids else None, by_key)
     values: dict[str, Any] = {
-        "reader": reader_agency_id,
         "after": after,
         "until": LAST_POSSIBLE_SEQ if until is None else until,
         "limit": limit,
     }
     values["languages" if len(languages) > 1 else "language"] = list(languages) if len(languages) > 1 else languages[0]
     if agency_ids is not None:
-        values["agency_ids"] = list(agency_ids)
-    # On the driver's cursor, every row in one fetch: the ORM's row processing, then
-    # SQLAlchemy's result handling, and fetching row by row, cost more than the rows' text.
-    rows = driver_rows(session.connection(), query, values)
-    return [
-        FeedRow(seq, story_id, version, lang, status, quality, source, served, own, _split(translated))
-        for seq, story_id, version, lang, status, quality, source, served, own, translated in rows
-    ]
+        values["agency_ids" if several_agencies else "agency_id"] = (
+            list(agency_ids) if several_agencies else agency_ids[0]
+        )
+    if isinstance(reader, ReaderKey):
+        values["reader_key"], values["reader_secret_hash"] = reader
+    else:
+        values["reader"] = reader
+    return Read(query, values)
+
+
+def page_rows(rows: Sequence[tuple[Any, ...]]) -> list[FeedRow]:
+    return [FeedRow._make(row) for row in rows]
 
 
 # The page query asks for seq in (after, until], until this when the caller sets no bound.
@@ -264,11 +302,25 @@ LAST_POSSIBLE_SEQ = 2**63 - 1
 
 
 @cache
-def _page_query(several_languages: bool, agencies: bool) -> Select[*tuple[Any, ...]]:
+def _page_query(
+    several_languages: bool, agencies: Literal["one", "several"] | None, by_key: bool = False
+) -> Select[*tuple[Any, ...]]:
     """The page query, built once per shape with bound parameters: building it per call
     cost more than running it. Plain columns: the stored texts, not the document, and
-    for an original the languages it has been translated into, kept on its row."""
-    reader: Any = bindparam("reader")
+    for an original the languages it has been translated into, kept on its row. ``by_key``:
+    the reader is a ``ReaderKey``, its agency looked up by the query (once: PostgreSQL runs
+    an uncorrelated subquery as an init plan)."""
+    reader: Any = (
+        select(ApiKey.agency_id)
+        .where(
+            ApiKey.id == bindparam("reader_key"),
+            ApiKey.secret_hash == bindparam("reader_secret_hash"),
+            ApiKey.revoked_at.is_(None),
+        )
+        .scalar_subquery()
+        if by_key
+        else bindparam("reader")
+    )
     query = (
         select(
             FeedEntry.seq,
@@ -296,13 +348,13 @@ def _page_query(several_languages: bool, agencies: bool) -> Select[*tuple[Any, .
         .order_by(FeedEntry.seq)
         .limit(bindparam("limit"))
     )
-    if agencies:
+    if by_key:  # a key that does not authenticate reads nothing
+        query = query.where(reader.is_not(None))
+    if agencies == "one":
+        query = query.where(FeedEntry.agency_id == bindparam("agency_id"))
+    elif agencies == "several":
         query = query.where(FeedEntry.agency_id.in_(bindparam("agency_ids", expanding=True)))
     return query
-
-
-def _split(languages: str | None) -> list[str] | None:
-    return sorted(languages.split(",")) if languages is not None else None
 
 
 def last_seq(session: Session) -> int:

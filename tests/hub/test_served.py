@@ -103,14 +103,23 @@ def test_a_served_document_is_what_the_hub_served_before(
 def test_a_feed_entry_serves_the_document_as_the_hub_served_it_before(
     case: str, stored: dict[str, Any], languages: list[str], original: str, status: str
 ) -> None:
-    """A feed page's entries (and webhook bodies) are spliced by ``entry_parts``, apart
+    """A feed page's entries (and webhook bodies) are spliced by ``entry_json``, apart
     from ``present``: the same document, from a row as the page query returns it (an
     original lists the languages it has been translated into, a translation nothing)."""
     served, own = served_texts(stored)
     own_language = stored["language"]
     translated = [lang for lang in languages if lang != own_language] if own_language == original else []
     row = FeedRow(
-        7, "s1", 3, own_language, status, "ok", original, served.encode(), own and own.encode(), translated or None
+        7,
+        "s1",
+        3,
+        own_language,
+        status,
+        "ok",
+        original,
+        served.encode(),
+        own and own.encode(),
+        ",".join(translated) or None,
     )
     entry = json.loads(entry_json(row))
     assert entry == {
