@@ -21,14 +21,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Engine
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,25 +63,34 @@ def parse_limits(value: str) -> dict[str, tuple[RateLimitItem, ...]]:
     return limits
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of one request against its scope's limits: the tightest limit's
-    numbers, for the ``RateLimit-*`` headers."""
+    numbers, for the ``RateLimit-*`` headers. A named tuple: every counted request makes
+    one (a frozen dataclass cost several times as much to build)."""
 
     allowed: bool
     limit: int
     remaining: int
     reset_seconds: int  # until the tightest window ends
-    window: str = ""  # the limit in words: "120 per 1 minute"
+    item: RateLimitItem | None = None  # the limit
+
+    @property
+    def window(self) -> str:
+        """The limit in words: "120 per 1 minute"."""
+        return str(self.item) if self.item is not None else ""
 
     def headers(self) -> dict[str, str]:
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
+        return {name.decode(): value.decode() for name, value in self.raw_headers()}
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``headers`` as an ASGI message carries them."""
+        headers = [
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % self.reset_seconds),
+        ]
         if not self.allowed:
-            headers["Retry-After"] = str(max(1, self.reset_seconds))
+            headers.append((b"retry-after", b"%d" % max(1, self.reset_seconds)))
         return headers
 
 
@@ -133,9 +140,8 @@ class RateLimitHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             decision = state.get(STATE_KEY)
             if message["type"] == "http.response.start" and decision is not None:
-                headers = MutableHeaders(scope=message)
-                for name, value in decision.headers().items():
-                    headers[name] = value
+                # Appended as they are: no response of the hub sets these itself.
+                message["headers"] = [*message.get("headers", ()), *decision.raw_headers()]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -219,13 +225,13 @@ class RateLimiter:
             return _decision(item, number, ends)
         allowed = self.strategy.hit(item, key_id, scope)
         reset_at, remaining = self.strategy.get_window_stats(item, key_id, scope)
-        return Decision(allowed, item.amount, remaining, max(0, math.ceil(reset_at - time.time())), str(item))
+        return Decision(allowed, item.amount, remaining, max(0, math.ceil(reset_at - time.time())), item)
 
 
 def _decision(item: RateLimitItem, number: int, ends: float) -> Decision:
     """The decision for the request numbered ``number`` in a window of ``item`` ending at ``ends``."""
     reset = max(0, math.ceil(ends - time.time()))
-    return Decision(number <= item.amount, item.amount, max(0, item.amount - number), reset, str(item))
+    return Decision(number <= item.amount, item.amount, max(0, item.amount - number), reset, item)
 
 
 def _tightest(decisions: list[Decision]) -> Decision:
