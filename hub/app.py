@@ -25,7 +25,6 @@ from hub.limits import BodyLimitMiddleware, BodyTimeoutMiddleware, NulCharacterM
 from hub.media.routes import router as media_router
 from hub.metrics import HubMetrics
 from hub.objects import router as objects_router
-from hub.pulls import AsyncReads
 from hub.ratelimit import RateLimiter, RateLimitHeadersMiddleware
 from hub.runtime import HubRuntime
 from hub.search.routes import router as search_router
@@ -56,10 +55,6 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # PostgreSQL: the feed's reads run on the event loop (hub/pulls.py), on connections
-        # of this loop.
-        if runtime.engine.dialect.name == "postgresql":
-            app.state.async_reads = AsyncReads(settings.resolved_database_url, runtime.engine.dialect)
         await run_in_threadpool(sweep_at_start, runtime)
         if settings.language_id_preload:
             await run_in_threadpool(langid.preload)
@@ -73,8 +68,6 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
                 await run_in_threadpool(worker.stop)
             if app.state.rate_limiter is not None:
                 app.state.rate_limiter.close()
-            if app.state.async_reads is not None:
-                await app.state.async_reads.close()
 
     # /docs and /redoc with Swagger UI and ReDoc served by the hub itself, not a CDN an
     # air-gapped newsroom cannot reach; no online spec validator either.
@@ -89,7 +82,6 @@ def create_app(settings: Settings | None = None, *, runtime: HubRuntime | None =
     app.state.runtime = runtime
     app.state.metrics = metrics
     app.state.rate_limiter = RateLimiter.from_settings(settings, runtime.engine)
-    app.state.async_reads = None  # set by the lifespan on PostgreSQL
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_story_bytes, exempt=("/v1/media",))
     app.add_middleware(BodyTimeoutMiddleware, timeout=settings.body_timeout_seconds)

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from psycopg import adapt as psycopg_adapt
-from sqlalchemy import Connection, CursorResult, Dialect, Engine, LargeBinary, Result, Select, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, LargeBinary, Result, Select, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,12 +106,24 @@ def _utf8_bytes_postgresql(element: utf8_bytes, compiler: SQLCompiler, **kw: Any
 
 def _text_as_bytes(_conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any, _many: bool) -> None:
     if context is not None and getattr(context.compiled, "ulak_text_as_bytes", False):
-        cursor.adapters.register_loader("text", Utf8BytesLoader)  # this cursor only
+        cursor.adapters.register_loader("text", _Utf8BytesLoader)  # this cursor only
 
 
-class Utf8BytesLoader(psycopg_adapt.Loader):
+class _Utf8BytesLoader(psycopg_adapt.Loader):
     def load(self, data: Any) -> bytes:
         return bytes(data)
+
+
+class _DriverStatement(NamedTuple):
+    statement: Select[*tuple[Any, ...]]  # held so that its id, the cache key, is never reused
+    sql: str
+    names: list[str] | None  # positional paramstyles (SQLite's ``?``): each value's name
+    defaults: dict[str, Any]  # values the statement binds itself (SQLite's OFFSET 0)
+    required: frozenset[str]  # the values the caller must give
+    text_as_bytes: bool
+
+
+_driver_statements: dict[tuple[int, str], _DriverStatement | None] = {}
 
 
 def driver_rows(
@@ -129,16 +141,36 @@ def driver_rows(
     Errors are SQLAlchemy's as usual (a lost connection is invalidated, the API's 503);
     cursor events fire, with no execution context."""
     dialect = connection.dialect
-    compiled = driver_statement(statement, dialect)
-    if compiled is None:
+    key = (id(statement), dialect.name)
+    if key not in _driver_statements:
+        compiled: Any = statement.compile(dialect=dialect)
+        plain = not compiled.post_compile_params and not compiled.literal_execute_params
+        defaults = {name: value for name, value in compiled.params.items() if value is not None}
+        _driver_statements[key] = (
+            _DriverStatement(
+                statement,
+                str(compiled),
+                list(compiled.positiontup) if compiled.positional else None,
+                defaults,
+                frozenset(compiled.params) - defaults.keys(),
+                getattr(compiled, "ulak_text_as_bytes", False),
+            )
+            if plain
+            else None
+        )
+    compiled_statement = _driver_statements[key]
+    if compiled_statement is None:
         return [tuple(row) for row in connection.execute(statement, values)]
-    sql, parameters = compiled.sql, compiled.parameters(values)
+    _, sql, names, defaults, required, text_as_bytes = compiled_statement
+    if missing := required - values.keys():
+        raise KeyError(f"no value for {', '.join(map(repr, sorted(missing)))}")
+    parameters: Any = tuple((defaults | values)[name] for name in names) if names else defaults | values
     dbapi_connection = connection.connection.dbapi_connection
     assert dbapi_connection is not None  # a Connection in use holds one
     cursor = dbapi_connection.cursor()
     try:
-        if compiled.text_as_bytes:
-            cursor.adapters.register_loader("text", Utf8BytesLoader)
+        if text_as_bytes:
+            cursor.adapters.register_loader("text", _Utf8BytesLoader)
         # Statement events fire as for any statement (what listeners see: no execution
         # context), so tracing and statement capture still see the hot reads.
         for listener in connection.dispatch.before_cursor_execute:
@@ -155,59 +187,6 @@ def driver_rows(
         ) from exc
     finally:
         cursor.close()
-
-
-class Read(NamedTuple):
-    """One read of a sequence written once for a session and for the event loop
-    (hub/pulls.py): the rows of ``statement`` for ``values``, as ``driver_rows`` returns
-    them."""
-
-    statement: Select[*tuple[Any, ...]]
-    values: dict[str, Any]
-
-
-class DriverStatement(NamedTuple):
-    """A statement compiled for one dialect, to run on the driver's own cursor."""
-
-    statement: Select[*tuple[Any, ...]]  # held so that its id, the cache key, is never reused
-    sql: str
-    names: list[str] | None  # positional paramstyles (SQLite's ``?``): each value's name
-    defaults: dict[str, Any]  # values the statement binds itself (SQLite's OFFSET 0)
-    required: frozenset[str]  # the values the caller must give
-    text_as_bytes: bool  # its text columns are read as bytes (``utf8_bytes``)
-
-    def parameters(self, values: dict[str, Any]) -> Any:
-        """The driver's parameters for ``values``; KeyError naming any missing."""
-        if missing := self.required - values.keys():
-            raise KeyError(f"no value for {', '.join(map(repr, sorted(missing)))}")
-        given = self.defaults | values
-        return tuple(given[name] for name in self.names) if self.names else given
-
-
-_driver_statements: dict[tuple[int, str], DriverStatement | None] = {}
-
-
-def driver_statement(statement: Select[*tuple[Any, ...]], dialect: Dialect) -> DriverStatement | None:
-    """``statement`` compiled for ``dialect``, once; None when the driver cannot run it as
-    it is (list parameters, which SQLAlchemy expands per call)."""
-    key = (id(statement), dialect.name)
-    if key not in _driver_statements:
-        compiled: Any = statement.compile(dialect=dialect)
-        plain = not compiled.post_compile_params and not compiled.literal_execute_params
-        defaults = {name: value for name, value in compiled.params.items() if value is not None}
-        _driver_statements[key] = (
-            DriverStatement(
-                statement,
-                str(compiled),
-                list(compiled.positiontup) if compiled.positional else None,
-                defaults,
-                frozenset(compiled.params) - defaults.keys(),
-                getattr(compiled, "ulak_text_as_bytes", False),
-            )
-            if plain
-            else None
-        )
-    return _driver_statements[key]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

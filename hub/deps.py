@@ -10,20 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from hub.auth.keys import hash_secret
-from hub.auth.service import (
-    Principal,
-    ReaderKey,
-    authenticate,
-    authenticated,
-    authentication,
-    key_parts,
-    key_read,
-)
-from hub.db import Read
-from hub.errors import Unauthorized
-from hub.pulls import AsyncReads, Count, Steps, Together, run_on_session
-from hub.ratelimit import RateLimiter, count_request
+from hub.auth.service import Principal, authenticate
+from hub.errors import RateLimited, Unauthorized
+from hub.ratelimit import STATE_KEY, RateLimiter
 from hub.runtime import HubRuntime
 
 _bearer = HTTPBearer(auto_error=False, description="An Ulak API key: `ulak keys create CODE --scopes push,pull`")
@@ -46,6 +35,20 @@ def get_principal(
 ) -> Principal:
     with runtime.read() as session:
         return authenticate(session, credentials.credentials if credentials else None)
+
+
+def count_request(request: Request, principal: Principal, scope: str) -> None:
+    """Count the request against the key's limit for ``scope`` (hub/ratelimit.py); 429
+    when it is spent. The decision stays in the request state for the response headers."""
+    limiter: RateLimiter | None = request.app.state.rate_limiter
+    decision = limiter.hit(principal.key_id, scope) if limiter is not None else None
+    if decision is None:
+        return
+    setattr(request.state, STATE_KEY, decision)  # read back from the scope by the headers middleware
+    if not decision.allowed:
+        raise RateLimited(
+            f"this key has used its {scope} limit of {decision.window}; retry in {max(1, decision.reset_seconds)} s"
+        )
 
 
 def require_scope(scope: str) -> Callable[..., Principal]:
@@ -114,75 +117,6 @@ async def read_as_puller(
             return work(session, caller)
 
     return await run_in_threadpool(authorize_and_work)
-
-
-async def run_pull(
-    request: Request, runtime: HubRuntime, token: str, steps: Callable[[int | ReaderKey], Steps[T]]
-) -> T:
-    """``read_as_puller`` for reads written as steps (hub/pulls.py), the feed page's, given
-    the reader (its agency's id, or its key: ``hub.feed.repository.page_read``). On
-    PostgreSQL they run on the event loop, awaiting the database instead of making two
-    trips through the thread pool, and the key's lookup goes in one round trip with the
-    first read; on SQLite, in one session in a worker thread."""
-    async_reads: AsyncReads | None = request.app.state.async_reads
-    if async_reads is not None:
-        return await async_reads.run(_pull_together(request, token, steps))
-
-    def on_session() -> T:
-        with runtime.read() as session:
-            return run_on_session(session, _pull_in_turn(request, token, steps))
-
-    return await run_in_threadpool(on_session)
-
-
-def _pull_in_turn(request: Request, token: str, steps: Callable[[int | ReaderKey], Steps[T]]) -> Steps[T]:
-    """The caller, then its reads."""
-    caller = yield from _caller(request, token)
-    return (yield from steps(caller.agency_id))
-
-
-def _pull_together(request: Request, token: str, steps: Callable[[int | ReaderKey], Steps[T]]) -> Steps[T]:
-    """``_pull_in_turn`` with the key's lookup sent together with the first read, which
-    reads as the key (``ReaderKey``: nothing for a key that does not authenticate). The
-    answers stay those of ``_pull_in_turn``: the key's (401, 403, 429) before a bad
-    parameter's; a key this process knows to have spent its limit is refused before
-    anything is read for it."""
-    parts = key_parts(token)
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if parts is None or (limiter is not None and limiter.known_spent(parts[0], "pull")):
-        return (yield from _pull_in_turn(request, token, steps))
-    key_id, secret = parts
-    work = steps(ReaderKey(key_id, hash_secret(secret)))
-    try:
-        first = next(work)
-    except StopIteration as done:  # nothing to read
-        yield from _caller(request, token)
-        return done.value
-    except Exception:  # a bad parameter: the key is answered first
-        yield from _caller(request, token)
-        raise
-    if isinstance(first, Read):
-        key_rows, result = yield Together((key_read(key_id), first))
-        caller = authenticated(key_rows, secret)
-        caller.require("pull")
-        yield Count(request, caller, "pull")
-    else:
-        yield from _caller(request, token)
-        result = yield first
-    while True:
-        try:
-            step = work.send(result)
-        except StopIteration as done:
-            return done.value
-        result = yield step
-
-
-def _caller(request: Request, token: str) -> Steps[Principal]:
-    """The caller, authenticated, allowed to pull, its request counted."""
-    caller = yield from authentication(token)
-    caller.require("pull")
-    yield Count(request, caller, "pull")
-    return caller
 
 
 def get_feed_reader(

@@ -27,14 +27,11 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, StorageTypes, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Engine
-from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.errors import RateLimited
 from hub.ratelimit_database import DatabaseStorage
 
 if TYPE_CHECKING:
-    from hub.auth.service import Principal
     from hub.config import Settings
 
 log = logging.getLogger("ulak.ratelimit")
@@ -92,35 +89,6 @@ class Decision(NamedTuple):
         if not self.allowed:
             headers.append((b"retry-after", b"%d" % max(1, self.reset_seconds)))
         return headers
-
-
-def count_request(request: Request, principal: Principal, scope: str) -> None:
-    """Count the request against the key's limit for ``scope``; 429 when it is spent. The
-    decision stays in the request state for the response headers."""
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    _decided(request, limiter.hit(principal.key_id, scope) if limiter is not None else None, scope)
-
-
-def count_request_at_once(request: Request, principal: Principal, scope: str) -> bool:
-    """``count_request`` when the limiter decides without waiting (``RateLimiter.hit_at_once``),
-    for the event loop; False, having counted nothing, when it would wait."""
-    limiter: RateLimiter | None = request.app.state.rate_limiter
-    if limiter is None:
-        return True
-    answered, decision = limiter.hit_at_once(principal.key_id, scope)
-    if answered:
-        _decided(request, decision, scope)
-    return answered
-
-
-def _decided(request: Request, decision: Decision | None, scope: str) -> None:
-    if decision is None:
-        return
-    setattr(request.state, STATE_KEY, decision)  # read back from the scope by the headers middleware
-    if not decision.allowed:
-        raise RateLimited(
-            f"this key has used its {scope} limit of {decision.window}; retry in {max(1, decision.reset_seconds)} s"
-        )
 
 
 class RateLimitHeadersMiddleware:
@@ -188,58 +156,20 @@ class RateLimiter:
         except Exception:  # whatever the storage raises: fail open
             log.warning("rate-limit storage failed; letting the request through", exc_info=True)
             return None
-        return _tightest(decisions)
-
-    def hit_at_once(self, key_id: str, scope: str) -> tuple[bool, Decision | None]:
-        """``hit`` if it can be decided without waiting on I/O or on a thread that is:
-        (True, its result), else (False, None) having counted nothing — then call ``hit``
-        from a thread. In-process counters always answer; database counters when this
-        process's leases do (most requests of a busy key); Redis never."""
-        items = self.limits.get(scope)
-        if not items:
-            return True, None
-        if isinstance(self.storage, MemoryStorage):
-            return True, self.hit(key_id, scope)
-        if not isinstance(self.storage, DatabaseStorage):
-            return False, None
-        taken = self.storage.take_leased([(item.key_for(key_id, scope), item.amount) for item in items])
-        if taken is None:
-            return False, None
-        decisions = [_decision(item, number, ends) for item, (number, ends) in zip(items, taken, strict=True)]
-        return True, _tightest(decisions)
-
-    def known_spent(self, key_id: str, scope: str) -> bool:
-        """Whether this process knows, without counting or waiting on I/O, that the key
-        has spent one of ``scope``'s limits in the current window. False when it cannot
-        tell without asking (Redis)."""
-        items = self.limits.get(scope, ())
-        if isinstance(self.storage, MemoryStorage):
-            return not all(self.strategy.test(item, key_id, scope) for item in items)
-        if isinstance(self.storage, DatabaseStorage):
-            return any(self.storage.known_spent(item.key_for(key_id, scope), item.amount) for item in items)
-        return False
+        tightest = decisions[0]
+        for decision in decisions[1:]:
+            if _tighter(decision, tightest):
+                tightest = decision
+        return tightest
 
     def _count(self, item: RateLimitItem, key_id: str, scope: str) -> Decision:
         if isinstance(self.storage, DatabaseStorage):  # numbered in leases, no round trip per hit
             number, ends = self.storage.take(item.key_for(key_id, scope), item.get_expiry(), item.amount)
-            return _decision(item, number, ends)
+            reset = max(0, math.ceil(ends - time.time()))
+            return Decision(number <= item.amount, item.amount, max(0, item.amount - number), reset, item)
         allowed = self.strategy.hit(item, key_id, scope)
         reset_at, remaining = self.strategy.get_window_stats(item, key_id, scope)
         return Decision(allowed, item.amount, remaining, max(0, math.ceil(reset_at - time.time())), item)
-
-
-def _decision(item: RateLimitItem, number: int, ends: float) -> Decision:
-    """The decision for the request numbered ``number`` in a window of ``item`` ending at ``ends``."""
-    reset = max(0, math.ceil(ends - time.time()))
-    return Decision(number <= item.amount, item.amount, max(0, item.amount - number), reset, item)
-
-
-def _tightest(decisions: list[Decision]) -> Decision:
-    tightest = decisions[0]
-    for decision in decisions[1:]:
-        if _tighter(decision, tightest):
-            tightest = decision
-    return tightest
 
 
 def _tighter(a: Decision, b: Decision) -> bool:

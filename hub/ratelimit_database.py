@@ -119,42 +119,6 @@ class DatabaseStorage(Storage):
             self._leases[key] = _Lease(ends, count - size + 2, count, size, now)
             return count - size + 1, ends
 
-    def take_leased(self, wanted: list[tuple[str, int]]) -> list[tuple[int, float]] | None:
-        """``take`` for each (key, limit) of ``wanted``, if this process's leases answer all
-        of them, without waiting: None, taking nothing, when one would need the database
-        or another thread holds a key's lock (it may be asking the database). For the
-        event loop, which must not wait on either."""
-        locks = [self._lock_of(key) for key, _ in wanted]
-        held = []
-        try:
-            for lock in locks:
-                if not lock.acquire(blocking=False):
-                    return None
-                held.append(lock)
-            now = time.time()
-            leases = [self._leases.get(key) for key, _ in wanted]
-            for lease, (_, limit) in zip(leases, wanted, strict=True):
-                if lease is None or now >= lease.ends or (lease.next > lease.last and lease.last < limit):
-                    return None  # no lease in this window, or it has run out: ask the database
-            taken = []
-            for lease in leases:
-                assert lease is not None
-                if lease.next <= lease.last:
-                    lease.next += 1
-                    taken.append((lease.next - 1, lease.ends))
-                else:  # spent: refused until the window ends
-                    taken.append((lease.last + 1, lease.ends))
-            return taken
-        finally:
-            for lock in held:
-                lock.release()
-
-    def known_spent(self, key: str, limit: int) -> bool:
-        """Whether this process knows ``key``'s window to be spent (it refuses without
-        asking the database until the window ends). Takes nothing and waits for nothing."""
-        lease = self._leases.get(key)
-        return lease is not None and time.time() < lease.ends and lease.next > lease.last and lease.last >= limit
-
     def _lock_of(self, key: str) -> threading.Lock:
         lock = self._key_locks.get(key)
         if lock is None:

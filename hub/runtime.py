@@ -62,7 +62,7 @@ class HubRuntime:
     # p50. Writers in other processes still meet the busy handler. Reentrant, so a
     # mistaken nested write fails on SQLite's timeout instead of hanging here.
     _sqlite_writes: threading.RLock | None = field(default=None, repr=False)
-    # Until when feed reads may skip asking for due embargoes (hub.feed.service.embargo_check_due).
+    # Until when feed reads may skip asking for due embargoes (hub.feed.service.embargo_due).
     embargo_recheck_at: datetime | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hub.auth.keys import MEMBER_ONLY_SCOPES, PARTNERS_PULL, secret_matches, split_key
-from hub.db import Read, driver_rows
+from hub.db import driver_rows
 from hub.errors import Forbidden, Unauthorized
 from hub.models import Agency, ApiKey
-from hub.pulls import run_on_session
 
 
 @dataclass(frozen=True)
@@ -40,16 +38,6 @@ class Principal:
         return "admin" in self.scopes
 
 
-class ReaderKey(NamedTuple):
-    """A reader known by its API key, not yet authenticated, for a read sent together with
-    the key's lookup (hub/pulls.py): the read finds the key's agency itself and reads
-    nothing unless the key exists, is not revoked and has this secret hash (the feed
-    page's: hub.feed.repository.page_read)."""
-
-    key_id: str
-    secret_hash: str
-
-
 # Built once: every request authenticates, and building the statement cost as much as
 # running it. Plain columns, no ORM objects: a lookup by primary key.
 _KEY_LOOKUP = (
@@ -70,34 +58,15 @@ _KEY_LOOKUP = (
 
 
 def authenticate(session: Session, token: str | None) -> Principal:
-    return run_on_session(session, authentication(token))
-
-
-def authentication(token: str | None) -> Generator[Read, Sequence[tuple[Any, ...]], Principal]:
-    """``authenticate`` as a sequence of reads (hub/pulls.py), for the event loop too."""
-    parts = key_parts(token)
-    if parts is None:
-        raise Unauthorized("unknown API key")
-    return authenticated((yield key_read(parts[0])), parts[1])
-
-
-def key_parts(token: str | None) -> tuple[str, str] | None:
-    """(key id, secret) of a bearer token; None when it is not shaped like a key."""
     if not token:
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
-    return split_key(token)
-
-
-def key_read(key_id: str) -> Read:
-    """The lookup of a key: its rows make the caller with ``authenticated``."""
-    return Read(_KEY_LOOKUP, {"key_id": key_id})
-
-
-def authenticated(rows: Sequence[tuple[Any, ...]], secret: str) -> Principal:
-    """The caller behind the rows of ``key_read``, if ``secret`` is the key's."""
-    if not rows or not secret_matches(secret, rows[0][1]):
+    parts = split_key(token)
+    row = None
+    if parts is not None:
+        row = _look_up(session, parts[0])
+    if row is None or parts is None or not secret_matches(parts[1], row[1]):
         raise Unauthorized("unknown API key")
-    return _principal(rows[0])
+    return _principal(row)
 
 
 def principal_of_key(session: Session, key_id: str) -> Principal:

@@ -24,15 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hub.auth.service import ReaderKey
-from hub.db import Read, affected_rows, driver_rows, utf8_bytes
-from hub.models import ApiKey, FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
+from hub.db import affected_rows, driver_rows, utf8_bytes
+from hub.models import FeedEntry, LanguageVersion, Story, StoryVersion, UTCDateTime
 
 FEED_LOCK_KEY = 0x756C616B  # "ulak"
 
@@ -242,54 +241,43 @@ def page(
     """Entries after ``after`` (and up to ``until``) in ``languages``, in feed order, as
     ``reader_agency_id`` may see them: an embargoed story's entries only for its owner,
     their release for everyone else. ``agency_ids``: only these agencies' stories."""
-    read = page_read(
-        reader=reader_agency_id,
+    rows = page_tuples(
+        session,
+        reader_agency_id=reader_agency_id,
         languages=languages,
         after=after,
         limit=limit,
         agency_ids=agency_ids,
         until=until,
     )
-    # On the driver's cursor, every row in one fetch: the ORM's row processing, then
-    # SQLAlchemy's result handling, and fetching row by row, cost more than the rows' text.
-    return page_rows(driver_rows(session.connection(), read.statement, read.values))
+    return [FeedRow._make(row) for row in rows]
 
 
-def page_read(
+def page_tuples(
+    session: Session,
     *,
-    reader: int | ReaderKey,
+    reader_agency_id: int,
     languages: Sequence[str],
     after: int,
     limit: int,
     agency_ids: Sequence[int] | None = None,
     until: int | None = None,
-) -> Read:
-    """``page`` as a read (hub/pulls.py) for ``reader``, an agency's id or a ``ReaderKey``;
-    ``page_rows`` makes its rows feed rows. One language and at most one agency make a
-    statement without list parameters, which the event loop's reads need (a feed page's
-    shape)."""
-    several_agencies = agency_ids is not None and len(agency_ids) != 1
-    by_key = isinstance(reader, ReaderKey)
-    query = _page_query(len(languages) > 1, "several" if several_agencies else "one" if agency_ids else None, by_key)
+) -> Sequence[tuple[Any, ...]]:
+    """``page`` as plain rows (``FeedRow``'s fields, in its order): a feed page splices
+    them as they are."""
+    query = _page_query(len(languages) > 1, agency_ids is not None)
     values: dict[str, Any] = {
+        "reader": reader_agency_id,
         "after": after,
         "until": LAST_POSSIBLE_SEQ if until is None else until,
         "limit": limit,
     }
     values["languages" if len(languages) > 1 else "language"] = list(languages) if len(languages) > 1 else languages[0]
     if agency_ids is not None:
-        values["agency_ids" if several_agencies else "agency_id"] = (
-            list(agency_ids) if several_agencies else agency_ids[0]
-        )
-    if isinstance(reader, ReaderKey):
-        values["reader_key"], values["reader_secret_hash"] = reader
-    else:
-        values["reader"] = reader
-    return Read(query, values)
-
-
-def page_rows(rows: Sequence[tuple[Any, ...]]) -> list[FeedRow]:
-    return [FeedRow._make(row) for row in rows]
+        values["agency_ids"] = list(agency_ids)
+    # On the driver's cursor, every row in one fetch: the ORM's row processing, then
+    # SQLAlchemy's result handling, and fetching row by row, cost more than the rows' text.
+    return driver_rows(session.connection(), query, values)
 
 
 # The page query asks for seq in (after, until], until this when the caller sets no bound.
@@ -302,25 +290,11 @@ LAST_POSSIBLE_SEQ = 2**63 - 1
 
 
 @cache
-def _page_query(
-    several_languages: bool, agencies: Literal["one", "several"] | None, by_key: bool = False
-) -> Select[*tuple[Any, ...]]:
+def _page_query(several_languages: bool, agencies: bool) -> Select[*tuple[Any, ...]]:
     """The page query, built once per shape with bound parameters: building it per call
     cost more than running it. Plain columns: the stored texts, not the document, and
-    for an original the languages it has been translated into, kept on its row. ``by_key``:
-    the reader is a ``ReaderKey``, its agency looked up by the query (once: PostgreSQL runs
-    an uncorrelated subquery as an init plan)."""
-    reader: Any = (
-        select(ApiKey.agency_id)
-        .where(
-            ApiKey.id == bindparam("reader_key"),
-            ApiKey.secret_hash == bindparam("reader_secret_hash"),
-            ApiKey.revoked_at.is_(None),
-        )
-        .scalar_subquery()
-        if by_key
-        else bindparam("reader")
-    )
+    for an original the languages it has been translated into, kept on its row."""
+    reader: Any = bindparam("reader")
     query = (
         select(
             FeedEntry.seq,
@@ -348,11 +322,7 @@ def _page_query(
         .order_by(FeedEntry.seq)
         .limit(bindparam("limit"))
     )
-    if by_key:  # a key that does not authenticate reads nothing
-        query = query.where(reader.is_not(None))
-    if agencies == "one":
-        query = query.where(FeedEntry.agency_id == bindparam("agency_id"))
-    elif agencies == "several":
+    if agencies:
         query = query.where(FeedEntry.agency_id.in_(bindparam("agency_ids", expanding=True)))
     return query
 

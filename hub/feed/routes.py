@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from hub.deps import BearerToken, FeedReader, RuntimeDep, run_pull
+from hub.deps import BearerToken, FeedReader, RuntimeDep, read_as_puller
 from hub.feed import atom, service
 from hub.openapi import error_responses
 
@@ -58,12 +58,12 @@ async def feed(
     # Bytes, not a model for FastAPI to encode: a page is spliced from JSON stored with
     # each document (hub/stories/served.py); walking a hundred documents value by value to
     # re-validate them cost more than the rest of the request together.
-    page = await run_pull(
+    page = await read_as_puller(
         request,
         runtime,
         token,
-        lambda reader: service.feed_page(
-            runtime, reader, language=lang, after=after, limit=limit, agency=agency, quality=quality
+        lambda session, caller: service.feed_page_json(
+            runtime, session, caller, language=lang, after=after, limit=limit, agency=agency, quality=quality
         ),
     )
     return Response(page, media_type="application/json")

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.service import Principal, ReaderKey
+from hub.auth.service import Principal
 from hub.config import SUPPORTED_LANGUAGES
-from hub.db import Read
 from hub.errors import InvalidRequest, NotFound
 from hub.feed import repository as repo
 from hub.feed.cursor import decode_cursor, encode_cursor
 from hub.models import Agency
-from hub.pulls import Blocking, Steps, run_on_session
 from hub.runtime import HubRuntime
 from hub.stories.served import item_pieces, links_json, token, word
 
@@ -50,23 +47,18 @@ def release_due_embargoes(runtime: HubRuntime) -> int:
 EMBARGO_RECHECK = timedelta(seconds=1)
 
 
-def embargo_check_due(runtime: HubRuntime) -> bool:
-    """Whether feed reads should ask the database about embargoes again (at most once per
-    ``EMBARGO_RECHECK``, or when the earliest pending embargo it knows of falls due)."""
-    return runtime.embargo_recheck_at is None or runtime.clock() >= runtime.embargo_recheck_at
-
-
-def release_embargoes_if_due(runtime: HubRuntime) -> None:
-    """Ask when the earliest pending embargo falls due, release what is due and note when
-    to ask again."""
+def embargo_due(runtime: HubRuntime, session: Session) -> bool:
+    """Whether some embargo is due for release, asking the database at most once per
+    ``EMBARGO_RECHECK`` or when the earliest pending embargo it knows of falls due."""
     now = runtime.clock()
-    with runtime.read() as session:
-        upcoming = repo.next_embargo(session)
+    if runtime.embargo_recheck_at is not None and now < runtime.embargo_recheck_at:
+        return False
+    upcoming = repo.next_embargo(session)
     if upcoming is not None and upcoming <= now:
         runtime.embargo_recheck_at = None
-        release_due_embargoes(runtime)
-        return
+        return True
     runtime.embargo_recheck_at = now + EMBARGO_RECHECK if upcoming is None else min(now + EMBARGO_RECHECK, upcoming)
+    return False
 
 
 def feed_page_json(
@@ -80,32 +72,8 @@ def feed_page_json(
     agency: str | None,
     quality: str | None = None,
 ) -> bytes:
-    """``feed_page`` run on ``session``, for ``caller``."""
-    return run_on_session(
-        session,
-        feed_page(
-            runtime, caller.agency_id, language=language, after=after, limit=limit, agency=agency, quality=quality
-        ),
-    )
-
-
-# Run by feed reads that name an agency: built once.
-_AGENCY_BY_CODE = select(Agency.id).where(Agency.code == bindparam("code"))
-
-
-def feed_page(
-    runtime: HubRuntime,
-    reader: int | ReaderKey,
-    *,
-    language: str,
-    after: str | None,
-    limit: int,
-    agency: str | None,
-    quality: str | None = None,
-) -> Steps[bytes]:
-    """A feed page as JSON bytes, as steps (hub/pulls.py), as ``reader`` (the agency's id,
-    or its key: ``repository.page_read``) may see it: the entries are spliced from their
-    stored texts (hub/stories/served.py)."""
+    """A feed page as JSON bytes, read in ``session`` (the request's, which authenticated
+    the caller): the entries are spliced from their stored texts (hub/stories/served.py)."""
     if language not in SUPPORTED_LANGUAGES:
         supported = ", ".join(SUPPORTED_LANGUAGES)
         raise InvalidRequest(f"lang: unsupported language {language!r}; supported: {supported}")
@@ -114,16 +82,17 @@ def feed_page(
     if quality is not None and quality not in QUALITY_FILTERS:
         raise InvalidRequest(f"quality: {quality!r} is not a filter; use quality=ok or leave it out")
     start = decode_cursor(after)
-    # Asked about once a second; the page is read after any release.
-    if embargo_check_due(runtime):
-        yield Blocking(partial(release_embargoes_if_due, runtime))
+    # The embargo check shares the page's session, and only when a release is due does
+    # the write below run (then the page is read afresh).
+    if embargo_due(runtime, session):
+        session.close()
+        release_due_embargoes(runtime)
     agency_id = None
     if agency is not None:
-        found = yield Read(_AGENCY_BY_CODE, {"code": agency.lower()})
-        if not found:
+        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency.lower()))
+        if agency_id is None:
             raise NotFound(f"no agency {agency!r}")
-        agency_id = found[0][0]
-    rows, position = yield from _read_page(reader, language, start, limit, agency_id, quality)
+    rows, position = _read_page(session, caller, language, start, limit, agency_id, quality)
     cursor = encode_cursor(position) if position != start else (after or encode_cursor(0))
     return b'{"entries":[%b],"next":%b}' % (b",".join([entry_json(row) for row in rows]), token(cursor))
 
@@ -156,19 +125,21 @@ def entry_json(row: tuple[Any, ...]) -> bytes:
     )
 
 
-# An entry, its item spliced in (hub.stories.served.item_pieces) in the same format.
+# An entry, its item spliced in (hub.stories.served.item_pieces) in the same format: each
+# stored text is copied once into its entry (a list of pieces per entry cost a third more).
 _ENTRY = b'{"storyId":%b,"version":%d,"language":%b,"pubStatus":%b,"quality":%b,"item":{"pubStatus":%b%b%b%b}'
 
 
 def _read_page(
-    reader: int | ReaderKey,
+    session: Session,
+    caller: Principal,
     language: str,
     after: int,
     limit: int,
     agency_id: int | None,
     quality: str | None,
-) -> Steps[tuple[list[tuple[Any, ...]], int]]:
-    """A page of entries and the position for its cursor: the last entry returned, or,
+) -> tuple[Sequence[tuple[Any, ...]], int]:
+    """A page of entries (plain rows, ``repo.FeedRow``'s fields) and the position for its cursor: the last entry returned, or,
     for a page that is not full, the last entry looked at. The quality filter is applied
     here, not in SQL, so that the cursor moves past the entries it leaves out (a reader
     does not scan them again) while staying correct: each query continues from the last
@@ -176,27 +147,26 @@ def _read_page(
     the repository's feed lock), so nothing is skipped."""
     agency_ids = None if agency_id is None else [agency_id]
 
-    def entries_after(position: int, count: int) -> Steps[Sequence[tuple[Any, ...]]]:
-        read = repo.page_read(
-            reader=reader,
+    def entries_after(position: int, count: int) -> Sequence[tuple[Any, ...]]:
+        return repo.page_tuples(
+            session,
+            reader_agency_id=caller.agency_id,
             languages=[language],
             after=position,
             limit=count,
             agency_ids=agency_ids,
         )
-        rows: Sequence[tuple[Any, ...]] = yield read  # plain rows, in FeedRow's order
-        return rows
 
     if quality is None:  # one query, every entry it returns
-        rows = list((yield from entries_after(after, limit)))
-        return rows, rows[-1][repo.SEQ] if rows else after
+        page = entries_after(after, limit)
+        return page, page[-1][repo.SEQ] if page else after
     # Filtered reads fetch in batches of at least FILTERED_BATCH, so that a small page
     # behind many flagged entries does not cost one query per entry.
     batch_size = max(limit, FILTERED_BATCH)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     position, scanned = after, 0
     while scanned < MAX_SCANNED:
-        batch = yield from entries_after(position, batch_size)
+        batch = entries_after(position, batch_size)
         for row in batch:
             position, scanned = row[repo.SEQ], scanned + 1
             if row[repo.QUALITY] == quality:

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth.service import Principal
-from hub.deps import RuntimeDep, counted_as, get_principal
+from hub.deps import RuntimeDep, count_request, counted_as, get_principal
 from hub.glossary import service
 from hub.glossary.schemas import GlossaryAdded, GlossaryRead, TermList, TermRead
 from hub.openapi import error_responses
-from hub.ratelimit import count_request
 
 router = APIRouter(prefix="/v1/glossary", tags=["glossary"])
 

@@ -53,7 +53,7 @@ def push_story(runtime: HubRuntime, caller: Principal, story: StoryCreate, submi
         try:
             result = _push_once(runtime, caller, story, decision, submitted, digest)
             if story.embargoedUntil is not None:
-                runtime.embargo_recheck_at = None  # feed reads ask again (hub.feed.service.embargo_check_due)
+                runtime.embargo_recheck_at = None  # feed reads ask again (hub.feed.service.embargo_due)
             pushed = result.story.model_copy(
                 update={"languageIdentified": decision.identified, "warnings": decision.warnings}
             )

@@ -40,7 +40,7 @@ def test_the_key_lookup_and_the_page_give_what_sqlalchemy_gives(hub: HubHarness)
     assert _both_ways(hub, _KEY_LOOKUP, {"key_id": "no-such-key"}) == ([], [])
 
     values = {"reader": agency_id, "language": "az", "after": 0, "until": LAST_POSSIBLE_SEQ, "limit": 2}
-    page, expected = _both_ways(hub, _page_query(False, None), values)
+    page, expected = _both_ways(hub, _page_query(False, False), values)
     assert page == expected and len(page) == 2
     served = page[0][7]
     assert isinstance(served, bytes) and served.startswith(b"{")  # the stored text's bytes, not decoded
@@ -54,7 +54,7 @@ def test_the_key_lookup_and_the_page_give_what_sqlalchemy_gives(hub: HubHarness)
         "limit": 10,
         "agency_ids": [agency_id],
     }
-    page, expected = _both_ways(hub, _page_query(True, "several"), several)
+    page, expected = _both_ways(hub, _page_query(True, True), several)
     assert page == expected and [row[0] for row in page] == [1, 2]
 
 

@@ -298,39 +298,3 @@ def test_the_sdk_waits_out_429s_against_the_real_hub(database_url: str, tmp_path
     assert [p.created for p in pushed] == [True] * 5
     assert 429 in seen
     assert seen.count(201) == 5
-
-
-def test_the_event_loop_counts_from_a_lease_without_waiting_and_never_past_the_limit(
-    database_url: str, tmp_path: Path
-) -> None:
-    """``hit_at_once`` (the event loop's count, hub/pulls.py) answers from this process's
-    lease and defers, counting nothing, when the database must be asked or another thread
-    holds the key; mixed with ``hit`` from threads, exactly the limit is let through, and
-    once the window is known to be spent both refuse without asking."""
-    with HubHarness.start(make_settings(tmp_path / "data", database_url)) as hub:
-        storage = DatabaseStorage(hub.runtime.engine)
-        limiter = RateLimiter(parse_limits("pull=100/minute"), storage)
-        sent = counted_upserts(storage)
-        assert limiter.hit_at_once("key1", "pull") == (False, None)  # no lease yet: a thread asks
-        assert not limiter.known_spent("key1", "pull")
-        decisions = []
-        while len(decisions) < 130:
-            answered, decision = limiter.hit_at_once("key1", "pull")
-            decisions.append(decision if answered else limiter.hit("key1", "pull"))
-        answered_at_once = len(decisions) - len(sent)
-        key = parse_limits("pull=100/minute")["pull"][0].key_for("key1", "pull")
-        with storage._lock_of(key):  # a thread asking the database for this key
-            assert limiter.hit_at_once("key1", "pull") == (False, None)
-    assert sum(d is not None and d.allowed for d in decisions) == 100
-    assert [d.remaining for d in decisions[:100] if d is not None] == list(range(99, -1, -1))
-    assert answered_at_once > 50, answered_at_once  # most from leases, without a round trip
-    assert limiter.known_spent("key1", "pull")
-
-
-def test_in_process_counters_always_answer_at_once(tmp_path: Path) -> None:
-    limiter = RateLimiter(parse_limits("pull=2/minute"), SweepingMemoryStorage())
-    results = [limiter.hit_at_once("key1", "pull") for _ in range(3)]
-    assert [answered for answered, _ in results] == [True, True, True]
-    assert [d is not None and d.allowed for _, d in results] == [True, True, False]
-    assert limiter.known_spent("key1", "pull") and not limiter.known_spent("key2", "pull")
-    assert limiter.hit_at_once("key1", "push") == (True, None)  # no limit for push
