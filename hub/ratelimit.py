@@ -76,11 +76,9 @@ class Decision(NamedTuple):
         """The limit in words: "120 per 1 minute"."""
         return str(self.item) if self.item is not None else ""
 
-    def headers(self) -> dict[str, str]:
-        return {name.decode(): value.decode() for name, value in self.raw_headers()}
-
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """``headers`` as an ASGI message carries them."""
+        """The ``RateLimit-*`` headers (and ``Retry-After`` on a refusal), as an ASGI
+        message carries them."""
         headers = [
             (b"ratelimit-limit", b"%d" % self.limit),
             (b"ratelimit-remaining", b"%d" % self.remaining),

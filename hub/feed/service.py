@@ -139,12 +139,13 @@ def _read_page(
     agency_id: int | None,
     quality: str | None,
 ) -> tuple[Sequence[tuple[Any, ...]], int]:
-    """A page of entries (plain rows, ``repo.FeedRow``'s fields) and the position for its cursor: the last entry returned, or,
-    for a page that is not full, the last entry looked at. The quality filter is applied
-    here, not in SQL, so that the cursor moves past the entries it leaves out (a reader
-    does not scan them again) while staying correct: each query continues from the last
-    entry the previous one saw, and every snapshot of the feed is a prefix of it (see
-    the repository's feed lock), so nothing is skipped."""
+    """A page of entries (plain rows, ``repo.FeedRow``'s fields) and the position for its
+    cursor: the last entry returned, or, for a page that is not full, the last entry
+    looked at. The quality filter is applied here, not in SQL, so that the cursor moves
+    past the entries it leaves out (a reader does not scan them again) while staying
+    correct: each query continues from the last entry the previous one saw, and every
+    snapshot of the feed is a prefix of it (see the repository's feed lock), so nothing
+    is skipped."""
     agency_ids = None if agency_id is None else [agency_id]
 
     def entries_after(position: int, count: int) -> Sequence[tuple[Any, ...]]:
